@@ -1,0 +1,197 @@
+"""The command line end to end, as a new user meets it: the real entry point in a
+subprocess, a throwaway home, the fixture course."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE_COURSE
+
+SOLUTION = "import torch\nt = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"
+
+
+def tutor(home: Path, *args: str, course: Path = FIXTURE_COURSE, stdin: str = "",
+          env: dict | None = None) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTORCH_TUTOR")}
+    environ.update(PYTORCH_TUTOR_HOME=str(home), XDG_DATA_HOME=str(home / "xdg"), **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "tutor.cli.main", "--lessons", str(course), "--device", "cpu",
+         *args],
+        capture_output=True, text=True, env=environ, input=stdin, timeout=120,
+    )
+
+
+def as_json(done: subprocess.CompletedProcess):
+    assert done.stderr.strip() == "" or "warning" in done.stderr, done.stderr
+    return json.loads(done.stdout)
+
+
+def statuses(home: Path) -> dict[str, str]:
+    return {s["id"]: s["status"] for s in as_json(tutor(home, "list", "--json"))}
+
+
+@pytest.mark.slow
+def test_a_new_learners_first_step(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = statuses(home)
+    assert first["basics.compare"] == "available" and first["basics.call"] == "locked"
+    shown = as_json(tutor(home, "show", "--json"))
+    assert shown["id"] == "basics.compare" and shown["kind"] == "code"
+    path = Path(shown["file"])
+    assert path.read_text() == "import torch\nt = ...\n"
+
+    failed = tutor(home, "check", "--json")
+    assert failed.returncode == 1
+    verdict = json.loads(failed.stdout)
+    assert verdict["passed"] is False and verdict["step"] == "basics.compare"
+    assert {"name", "passed", "message"} <= set(verdict["checks"][0])
+    assert verdict["checks"][0]["message"] == (
+        "`t` is still `...`, the starter's placeholder: replace it with a float32 tensor of "
+        "shape [2, 3].")
+
+    path.write_text("import torch\nt = torch.arange(6).reshape(2, 3)\n")
+    text = tutor(home, "check")
+    assert text.returncode == 1 and "int64" in text.stdout and "dtype=torch.float32" in text.stdout
+
+    path.write_text(SOLUTION)
+    passed = tutor(home, "check", "basics.compare", "--json")
+    assert passed.returncode == 0, passed.stdout
+    assert json.loads(passed.stdout)["passed"] is True
+
+    after = statuses(home)  # a new process: progress survived the restart
+    assert after["basics.compare"] == "passed" and after["basics.call"] == "available"
+    assert after["basics.quiz"] == "locked"
+    assert as_json(tutor(home, "show", "--json"))["id"] == "basics.call"
+    assert path.read_text() == SOLUTION
+
+
+@pytest.mark.slow
+def test_check_of_another_file_and_a_traceback_with_the_learners_lines(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    mine = tmp_path / "mine.py"
+    mine.write_text("import torch\n\nx = torch.ones(2, 3)\nt = x @ x\n")
+    done = tutor(home, "check", "basics.compare", "--file", str(mine), "--json")
+    verdict = json.loads(done.stdout)
+    assert done.returncode == 1 and verdict["line"] == 4
+    assert "line 4" in verdict["error"] and "t = x @ x" in verdict["error"]
+    assert "RuntimeError" in verdict["error"]
+    syntax = tmp_path / "syntax.py"
+    syntax.write_text("t = (1,\n")
+    verdict = json.loads(tutor(home, "check", "basics.compare", "--file", str(syntax),
+                               "--json").stdout)
+    assert verdict["line"] == 1 and "Python cannot read line 1" in verdict["error"]
+
+
+def test_quiz_hints_solution_and_reset(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    everything = ("--unlock-all",)
+    assert tutor(home, *everything, "answer", "basics.quiz", "1").returncode == 1
+    right = tutor(home, *everything, "answer", "basics.quiz", "2")
+    assert right.returncode == 0 and "number of axes" in right.stdout
+    assert tutor(home, "answer", "basics.quiz", "9", *()).returncode == 2
+
+    first = as_json(tutor(home, "hint", "basics.compare", "--json"))
+    second = as_json(tutor(home, "hint", "basics.compare", "--json"))
+    assert (first["number"], second["number"], second["total"]) == (1, 2, 2)
+    assert first["hint"] == "Use `torch.arange`."
+
+    locked = tutor(home, "solution", "basics.compare")
+    assert locked.returncode == 2 and "--force" in locked.stderr
+    forced = as_json(tutor(home, "solution", "basics.compare", "--force", "--json"))
+    assert forced == {"step": "basics.compare",
+                      "code": "import torch\nt = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"}
+    progress = json.loads((home / "progress.json").read_text())
+    step = progress["courses"]["fixture"]["steps"]["basics.compare"]
+    assert step["solution_viewed"] is True and step["hints"] == 2
+
+    path = Path(as_json(tutor(home, "show", "basics.compare", "--json"))["file"])
+    path.write_text("my work\n")
+    assert tutor(home, "reset", "basics.compare").returncode == 0
+    assert path.read_text() == "import torch\nt = ...\n"
+    assert path.with_name(path.name + ".bak").read_text() == "my work\n"
+
+
+def test_progress_and_usage_errors(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    summary = as_json(tutor(home, "progress", "--json"))
+    assert summary["done"] == 0 and summary["total"] == 7
+    assert [lesson["total"] for lesson in summary["lessons"]] == [4, 3]
+    unknown = tutor(home, "check", "nope.step")
+    assert unknown.returncode == 2 and "pytorch-tutor list" in unknown.stderr
+    bad_device = tutor(home, "--device", "gpu0", "list")
+    assert bad_device.returncode == 2 and "cuda:N" in bad_device.stderr
+    locked = tutor(home, "check", "modules.train")
+    assert locked.returncode == 2 and "locked" in locked.stderr
+    version = tutor(home, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("pytorch-tutor ")
+
+
+def test_corrupt_progress_file_is_reported_never_a_crash(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "progress.json").write_bytes(b"\x00garbage{")
+    done = tutor(home, "list")
+    assert done.returncode == 0 and "basics.compare" in done.stdout
+    assert "warning" in done.stderr and "corrupt" in done.stderr
+
+
+def test_no_color_and_plain_pipes_have_no_escape_codes(tmp_path: Path) -> None:
+    done = tutor(tmp_path / "home", "list", env={"NO_COLOR": "1"})
+    assert "\x1b[" not in done.stdout
+
+
+def test_lessons_schema_new_and_validate(tmp_path: Path, course_copy: Path) -> None:
+    home = tmp_path / "home"
+    schema = json.loads(tutor(home, "lessons", "schema").stdout)
+    assert schema["title"] == "pytorch-tutor lesson" and "steps" in schema["properties"]
+
+    made = tutor(home, "lessons", "new", "extra", "--dir", str(course_copy))
+    assert made.returncode == 0, made.stderr
+    assert (course_copy / "extra.yaml").exists()
+    ok = tutor(home, "lessons", "validate", str(course_copy))
+    assert ok.returncode == 0 and "0 problems" in ok.stdout
+    assert "extra" in json.loads(tutor(home, "list", "--json", course=course_copy).stdout)[-1]["lesson"]
+
+    text = (course_copy / "basics.yaml").read_text().replace("title: Sum the rows", "titel: x")
+    (course_copy / "basics.yaml").write_text(text)
+    broken = tutor(home, "lessons", "validate", str(course_copy))
+    assert broken.returncode == 1
+    line_no = text.splitlines().index("    titel: x") + 1
+    assert f"basics.yaml:{line_no}:5: unknown field 'titel'" in broken.stdout
+    # The rest of the course still works for a learner.
+    assert tutor(home, "list", course=course_copy).returncode == 0
+
+
+@pytest.mark.slow
+def test_validate_solutions_on_the_fixture_course(tmp_path: Path) -> None:
+    done = tutor(tmp_path / "home", "lessons", "validate", str(FIXTURE_COURSE), "--solutions")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 steps ok, 0 failed" in done.stdout
+    assert "rejects[1]=" in done.stdout  # the time of each program is printed
+
+
+@pytest.mark.slow
+def test_validate_solutions_catches_a_too_weak_check(tmp_path: Path, course_copy: Path) -> None:
+    text = (course_copy / "basics.yaml").read_text()
+    text = text.replace("      - compare: t\n      - expect: t\n        shape: [2, 3]\n"
+                        "        axes: [rows, cols]\n        dtype: float32\n",
+                        "      - expect: t\n        type: tensor\n")
+    (course_copy / "basics.yaml").write_text(text)
+    done = tutor(tmp_path / "home", "lessons", "validate", str(course_copy), "--solutions",
+                 "--step", "basics.compare")
+    assert done.returncode == 1
+    assert "rejects[0] should fail but passed" in done.stdout
+
+
+def test_doctor_reports_torch_from_a_child_and_the_protections(tmp_path: Path) -> None:
+    info = as_json(tutor(tmp_path / "home", "doctor", "--json"))
+    assert info["torch"].startswith("2.") and info["device"]["resolved"] == "cpu"
+    names = {layer["name"]: layer["active"] for layer in info["sandbox"]}
+    assert names["framed results"] is True and "process tree kill" in names
+    assert info["progress_file"].startswith(str(tmp_path))

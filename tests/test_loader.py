@@ -1,0 +1,175 @@
+"""The lesson loader: valid files load; every broken file is reported at its line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_COURSE
+
+from tutor.core import model as m
+from tutor.core.loader import CourseError, load_course, problems_of
+from tutor.core.schema import full_schema
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_fixture_course_loads_every_kind_of_step_and_check() -> None:
+    course = load_course(FIXTURE_COURSE)
+    assert course.problems == ()
+    assert [lesson.id for lesson in course.lessons] == ["basics", "modules"]
+    kinds = {check.kind for step in course.steps() for check in getattr(step, "checks", ())}
+    assert kinds == {"compare", "expect", "call", "module", "metric", "stdout", "source"}
+    quiz = course.step("basics.quiz")
+    assert isinstance(quiz, m.QuizStep) and quiz.answer == (1,) and quiz.is_correct([1])
+    first = course.step("basics.compare")
+    assert isinstance(first, m.CodeStep)
+    assert first.hints[0].startswith("Use") and first.rejects[0].feedback == "int64"
+    assert first.where is not None and first.where.line > 1
+
+
+def test_yaml_syntax_error_is_reported_with_line_and_the_rest_still_loads(course_copy: Path) -> None:
+    write(course_copy / "modules.yaml", """\
+        id: modules
+        title: Broken
+        steps:
+          - id: x
+            title: [unclosed
+        """)
+    course = load_course(course_copy)
+    assert [lesson.id for lesson in course.lessons] == ["basics"]
+    (problem,) = course.problems
+    assert problem.where.file.name == "modules.yaml"
+    assert problem.where.line in (5, 6)
+    assert "YAML syntax error" in problem.message
+
+
+def test_schema_errors_point_at_the_offending_key(course_copy: Path) -> None:
+    text = (course_copy / "basics.yaml").read_text()
+    text = text.replace("    hints:\n      - Use `torch.arange`.", "    hintz:\n      - Use `torch.arange`.")
+    (course_copy / "basics.yaml").write_text(text)
+    problems = problems_of(course_copy)
+    assert len(problems) == 1
+    problem = problems[0]
+    line = text.splitlines()[problem.where.line - 1]
+    assert "hintz" in line
+    assert "unknown field 'hintz'" in problem.message and "hints" in problem.message
+    assert str(problem).startswith(f"{course_copy / 'basics.yaml'}:{problem.where.line}:")
+
+
+def test_wrong_type_and_missing_field(course_copy: Path) -> None:
+    write(course_copy / "modules.yaml", """\
+        id: modules
+        title: Modules
+        steps:
+          - id: m.one
+            title: One
+            starter: "x = 1"
+            solution: "x = 2"
+            timeout: fast
+            checks:
+              - compare: x
+          - id: m.two
+            title: Two
+            starter: "x = 1"
+            checks:
+              - compare: x
+        """)
+    problems = problems_of(course_copy)
+    messages = [(p.where.line, p.message) for p in problems]
+    assert any(line == 8 and "timeout" in msg for line, msg in messages), messages
+    assert any(line == 11 and "'solution' is a required property" in msg for line, msg in messages)
+
+
+def test_python_syntax_error_in_a_solution_is_located(course_copy: Path) -> None:
+    write(course_copy / "modules.yaml", """\
+        id: modules
+        title: Modules
+        steps:
+          - id: m.one
+            title: One
+            starter: |
+              x = 1
+            solution: |
+              x = 1
+              y = (
+            checks:
+              - compare: x
+        """)
+    (problem,) = problems_of(course_copy)
+    assert "Python syntax error" in problem.message
+    assert problem.where.line in (9, 10)
+
+
+def test_check_kinds_are_validated(course_copy: Path) -> None:
+    write(course_copy / "modules.yaml", """\
+        id: modules
+        title: Modules
+        steps:
+          - id: m.one
+            title: One
+            starter: "x = 1"
+            solution: "x = 2"
+            checks:
+              - compare: x
+                expect: x
+              - expect: x
+                shape: [2, 3]
+                axes: [B]
+              - metric: "x >"
+              - call: f
+                trials: 0
+        """)
+    problems = problems_of(course_copy)
+    text = "\n".join(str(p) for p in problems)
+    assert "exactly one kind" in text
+    assert "axes names" in text
+    assert "does not parse" in text
+    assert "trials" in text
+    assert len(problems) == 4
+
+
+def test_duplicate_step_ids_across_lessons(course_copy: Path) -> None:
+    text = (course_copy / "modules.yaml").read_text().replace("id: modules.grad", "id: basics.call")
+    (course_copy / "modules.yaml").write_text(text)
+    problems = problems_of(course_copy)
+    assert any("duplicate step id 'basics.call'" in p.message for p in problems)
+
+
+def test_quiz_answer_out_of_range(course_copy: Path) -> None:
+    text = (course_copy / "basics.yaml").read_text().replace("answer: 1", "answer: 3")
+    (course_copy / "basics.yaml").write_text(text)
+    (problem,) = problems_of(course_copy)
+    assert "out of range" in problem.message and "3 choices" in problem.message
+
+
+def test_missing_lesson_file_and_missing_course(course_copy: Path, tmp_path: Path) -> None:
+    text = (course_copy / "course.yaml").read_text().replace("  - modules", "  - modules\n  - ghost")
+    (course_copy / "course.yaml").write_text(text)
+    course = load_course(course_copy)
+    assert len(course.lessons) == 2
+    assert "ghost.yaml not found" in course.problems[0].message
+    with pytest.raises(CourseError, match="no course.yaml"):
+        load_course(tmp_path / "nowhere")
+
+
+def test_foreign_file_as_lesson_never_crashes(course_copy: Path) -> None:
+    (course_copy / "modules.yaml").write_bytes(b"\x00\xff\xfe binary \x80")
+    course = load_course(course_copy)
+    assert len(course.lessons) == 1 and course.problems
+
+
+def test_full_schema_accepts_fixture_lessons() -> None:
+    from jsonschema import Draft202012Validator
+    from ruamel.yaml import YAML
+
+    validator = Draft202012Validator(full_schema())
+    for name in ("basics.yaml", "modules.yaml"):
+        data = YAML(typ="safe").load((FIXTURE_COURSE / name).read_text())
+        assert list(validator.iter_errors(data)) == []
+    bad = {"id": "x", "title": "t", "steps": [{"id": "s", "title": "t", "starter": "",
+                                                "solution": "", "checks": [{"nope": 1}]}]}
+    assert list(validator.iter_errors(bad))

@@ -1,0 +1,337 @@
+"""The learner's journey through the app, driven headless with canned checks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from test_tui_support import (
+    QUIET,
+    SOLUTION,
+    BrokenSession,
+    HeldSession,
+    build_app,
+    copy_course,
+    settle,
+    text_of,
+    wait_for,
+)
+
+from tutor.core.progress import ProgressStore
+from tutor.tui.screens.confirm_screen import ConfirmScreen
+from tutor.tui.screens.course_map_screen import CourseMapScreen
+from tutor.tui.screens.help_screen import HelpScreen
+from tutor.tui.screens.passed_screen import PassedScreen
+from tutor.tui.screens.solution_screen import SolutionScreen
+from tutor.tui.widgets.code_editor import CodeEditor
+from tutor.tui.widgets.lesson_pane import LessonPane
+from tutor.tui.widgets.output_panel import OutputPanel
+
+STARTER = "import torch\nt = ...\n"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def progress(home, step="basics.compare"):
+    return ProgressStore(home / "progress.json").load().step("fixture", step)
+
+
+async def type_solution_line(pilot, app) -> None:
+    """Replace `t = ...` by typing, as a learner would."""
+    editor = app.query_one(CodeEditor)
+    editor.focus()
+    editor.move_cursor((1, 4))
+    await pilot.press("ctrl+k")  # delete to the end of the line
+    await pilot.press(*"torch.arange(6, dtype=torch.float32).reshape(2, 3)")
+
+
+def paste(app, code: str) -> None:
+    """Put text in the editor as one edit (typing is covered by the journey test)."""
+    editor = app.query_one(CodeEditor)
+    editor.replace(code, (0, 0), editor.document.end)
+
+
+async def test_opens_at_the_first_step_with_its_starter(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.view.step.id == "basics.compare"
+        assert app.query_one(CodeEditor).text == STARTER
+        assert "Make a tensor" in text_of(app.query_one("#where"))
+        assert "cpu" in text_of(app.query_one("#state"))
+
+
+async def test_journey_pass_unlock_quit_and_resume(tmp_path, home):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")  # lesson -> code at 80 columns
+        assert app.pane == "code"
+        await type_solution_line(pilot, app)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, PassedScreen)
+        assert "Sum the rows" in text_of(app.screen.query_one("#passed-next"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.view.step.id == "basics.call"
+        await pilot.press("ctrl+q")
+    assert progress(home).passed
+
+    again = build_app(tmp_path)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert again.view.step.id == "basics.call"  # resumes where the learner stopped
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(again.screen, CourseMapScreen)
+        steps = again.screen.query_one("#map-steps")
+        steps.highlighted = steps.get_option_index("basics.compare")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert again.view.step.id == "basics.compare"
+        assert again.view.passed
+        assert again.query_one(CodeEditor).text == SOLUTION
+
+
+async def test_edits_are_saved_automatically(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        paste(app, SOLUTION)
+        await wait_for(pilot, lambda: app.query_one(CodeEditor).border_subtitle == "saved")
+        assert app.view.path.read_text() == SOLUTION
+
+
+async def test_quitting_saves_what_was_typed(tmp_path):
+    app = build_app(tmp_path, options=replace(QUIET, autosave_delay_s=60))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        path = app.view.path
+        editor = app.query_one(CodeEditor)
+        editor.focus()
+        editor.move_cursor(editor.document.end)
+        await pilot.press(*"print(t)")
+        assert path.read_text() == STARTER
+        await pilot.press("ctrl+q")
+    assert path.read_text() == STARTER + "print(t)"
+
+
+async def test_a_failure_explains_itself_and_jumps_to_the_line(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.pane == "output"  # narrow: the output pane comes forward
+        output = app.query_one(OutputPanel)
+        assert "Not yet" in text_of(output.query_one("#run-status"))
+        assert "expected a tensor of shape [2, 3]" in text_of(output.query_one("#verdict"))
+        assert "hello from the fake runner" in "\n".join(output.query_one("#log").lines)
+
+        editor = app.query_one(CodeEditor)
+        paste(app, "import torch\n\nraise RuntimeError('boom')\n")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "Error at line 3" in text_of(output.query_one("#verdict"))
+        await pilot.press("ctrl+g")
+        assert app.pane == "code"
+        assert app.focused is editor
+        assert editor.selection.start == (2, 0)
+        assert editor.selected_text == "raise RuntimeError('boom')"
+
+
+async def test_cancel_a_long_run(tmp_path, home):
+    app = build_app(tmp_path, HeldSession)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        output = app.query_one(OutputPanel)
+        await wait_for(pilot, lambda: "hello from the fake runner" in
+                       "".join(output.query_one("#log").lines))
+        assert app.running == "check"
+        assert "Checking" in text_of(output.query_one("#run-status"))
+        await pilot.press("ctrl+r")  # a second check waits for the first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.running is None
+        assert "Cancelled" in text_of(output.query_one("#run-status"))
+    assert progress(home).attempts == 0
+
+
+async def test_a_worker_error_shows_a_message(tmp_path):
+    app = build_app(tmp_path, BrokenSession)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.running is None
+        assert any("the checker broke" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+async def test_a_broken_lesson_file_is_reported_and_the_rest_works(tmp_path):
+    course = copy_course(tmp_path)
+    (course / "modules.yaml").write_text("id: modules\nsteps: [\n")
+    app = build_app(tmp_path, lessons=course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.view.step.id == "basics.compare"
+        assert any("modules.yaml" in n.message for n in app._notifications)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert "modules.yaml" in text_of(app.screen.query_one("#map-problems"))
+
+
+async def test_a_course_that_cannot_open_shows_why(tmp_path):
+    app = build_app(tmp_path, lessons=tmp_path / "nowhere")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.view is None
+        assert "could not open" in text_of(app.query_one("#where")).lower()
+        assert app.query_one(LessonPane).display
+        await pilot.press("ctrl+r", "ctrl+t", "ctrl+l")  # nothing to do, nothing breaks
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_hints_one_at_a_time(tmp_path, home):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        hints = app.query_one("#hints")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert len(hints.children) == 1
+        await pilot.press("f3", "ctrl+t")
+        await settle(pilot)
+        assert len(hints.children) == 2  # the fixture step has two
+    assert progress(home).hints == 2
+
+
+async def test_the_solution_asks_first_and_is_recorded(tmp_path, home):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")  # the focused button is No
+        await settle(pilot)
+        assert not isinstance(app.screen, SolutionScreen)
+        assert not progress(home).solution_viewed
+        await pilot.press("f4", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, SolutionScreen)
+        assert "arange" in app.screen.query_one("#solution-code").text
+    assert progress(home).solution_viewed
+
+
+async def test_reset_asks_then_restores_the_starter_undoably(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        paste(app, SOLUTION)
+        await pilot.press("f9", "y")
+        await settle(pilot)
+        editor = app.query_one(CodeEditor)
+        assert editor.text == STARTER
+        assert app.view.path.read_text() == STARTER
+        assert app.view.path.with_name("basics.compare.py.bak").read_text() == SOLUTION
+        editor.focus()
+        await pilot.press("ctrl+z")
+        assert editor.text == SOLUTION
+
+
+async def test_the_next_step_stays_locked_until_this_one_passes(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.view.step.id == "basics.compare"
+        assert any("opens once you pass" in n.message for n in app._notifications)
+
+
+async def test_a_quiz_is_answered_with_the_keyboard(tmp_path, home):
+    app = build_app(tmp_path, unlock_all=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.go_to("basics.quiz")
+        await settle(pilot)
+        assert app.view.is_quiz
+        await pilot.press("ctrl+f")
+        await pilot.press("1")  # wrong: rank 1
+        await settle(pilot)
+        assert "✗" in text_of(app.query_one("#quiz-feedback"))
+        await pilot.press("down", "enter")  # "2"
+        await settle(pilot)
+        assert isinstance(app.screen, PassedScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.view.step.id == "basics.stdout"
+    assert progress(home, "basics.quiz").passed
+
+
+async def test_narrow_panes_cycle_and_wide_panes_sit_side_by_side(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.pane == "lesson"
+        shown = lambda: [w for w in ("#lesson", "#editor", "#output")  # noqa: E731
+                         if app.query_one(w).region.area]
+        assert shown() == ["#lesson"]
+        await pilot.press("ctrl+f")
+        assert shown() == ["#editor"] and app.focused is app.query_one(CodeEditor)
+        await pilot.press("ctrl+f")
+        assert shown() == ["#output"]
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        assert shown() == ["#lesson", "#editor", "#output"]
+
+
+async def test_help_lists_every_binding(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(text_of(s) for s in app.screen.query("Static"))
+        for needle in ("ctrl+r / F5", "Esc", "ctrl+g", "F9", "ctrl+o / F8", "ctrl+z"):
+            assert needle in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_the_command_palette_offers_actions_and_open_steps(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Check" in titles and "Hint" in titles
+        assert "Go to: Make a tensor" in titles
+        assert "Go to: Sum the rows" not in titles  # locked
+
+
+async def test_the_external_editor_edits_then_checks(tmp_path, home, monkeypatch):
+    app = build_app(tmp_path)
+    monkeypatch.setenv("EDITOR", "my-editor --wait")
+    seen = []
+
+    def fake_editor(command, path):
+        seen.append(command)
+        path.write_text(SOLUTION)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app, "edit_file", fake_editor)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert seen == [["my-editor", "--wait"]]
+        assert isinstance(app.screen, PassedScreen)
+        assert app.query_one(CodeEditor).text == SOLUTION
+    assert progress(home).passed

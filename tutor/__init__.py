@@ -1,0 +1,3 @@
+"""pytorch-tutor: learn PyTorch hands-on in your terminal."""
+
+__version__ = "0.1.0"

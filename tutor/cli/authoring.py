@@ -1,0 +1,98 @@
+"""``pytorch-tutor lessons``: validate a course, print its schema, scaffold a lesson."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tutor.cli.render import indent, paint
+from tutor.core import model as m
+from tutor.core.checker import Checker
+from tutor.core.loader import CourseError, load_course
+from tutor.core.scaffold import write_lesson
+from tutor.core.schema import full_schema
+from tutor.core.session import bundled_course_dir
+from tutor.core.validate import StepReport, validate_steps
+from tutor.sandbox.warm import WarmRunner
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.lessons_command == "schema":
+        print(json.dumps(full_schema(), indent=2))
+        return 0
+    root = _course_dir(args, getattr(args, "dir", None))
+    if args.lessons_command == "new":
+        path = write_lesson(root, args.id)
+        print(f"Wrote {path} and added it to {root / 'course.yaml'}.\n"
+              f"Check it with: pytorch-tutor lessons validate {root} --solutions")
+        return 0
+    return validate(args, root)
+
+
+def _course_dir(args: argparse.Namespace, given: Path | None) -> Path:
+    if given:
+        return given
+    return Path(args.lessons) if args.lessons else bundled_course_dir()
+
+
+def validate(args: argparse.Namespace, root: Path) -> int:
+    try:
+        course = load_course(root)
+    except CourseError as exc:
+        for problem in exc.problems:
+            print(str(problem))
+        return 1
+    for problem in course.problems:
+        print(str(problem))
+    steps = course.steps()
+    code_steps = [s for s in steps if isinstance(s, m.CodeStep)]
+    print(paint(f"{course.id}: {len(course.lessons)} lessons, {len(steps)} steps "
+                f"({len(code_steps)} with code), {len(course.problems)} problems", "bold"))
+    if not args.solutions:
+        return 1 if course.problems else 0
+    if args.step:
+        wanted = set(args.step)
+        code_steps = [s for s in code_steps if s.id in wanted]
+    data_dir = _data_dir(any(s.data for s in code_steps))
+    with WarmRunner() as runner:
+        checker = Checker(runner, device=args.device, data_dir=data_dir)
+        reports = validate_steps(code_steps, checker, workers=max(1, args.jobs),
+                                 on_report=_print_report)
+    failed = [r for r in reports if not r.ok]
+    total = sum(r.duration_s for r in reports)
+    skipped = sum(1 for r in reports if r.skipped)
+    print(paint(f"{len(reports) - len(failed) - skipped} steps ok, {len(failed)} failed, "
+                f"{skipped} skipped; {total:.1f} s of runs", "bold"))
+    return 1 if failed or course.problems else 0
+
+
+def _data_dir(needed: bool) -> str:
+    """The data directory; an author without Fashion-MNIST gets the offline substitute."""
+    from tutor.core import datasets
+
+    data_dir = datasets.default_data_dir()
+    if needed:
+        try:
+            datasets.resolve(data_dir)
+        except datasets.DatasetMissing:
+            print(paint("Fashion-MNIST is missing: building the offline substitute to validate "
+                        "with (`pytorch-tutor data fetch` gets the real data).", "yellow"))
+            datasets.build_substitute(data_dir)
+    return str(data_dir)
+
+
+def _print_report(report: StepReport) -> None:
+    where = report.step.where or ""
+    if report.skipped:
+        print(f"{paint('skip', 'yellow')} {report.step.id}: {report.skipped}")
+    elif report.ok:
+        times = " ".join(f"{a.label}={a.duration_s:.1f}s" for a in report.attempts)
+        print(f"{paint('ok  ', 'green')} {report.step.id} {paint(times, 'dim')}")
+    else:
+        print(f"{paint('FAIL', 'red')} {report.step.id} ({where})")
+        for attempt in report.attempts:
+            if not attempt.ok:
+                print(indent(attempt.problem))
+    sys.stdout.flush()

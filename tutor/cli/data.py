@@ -1,0 +1,36 @@
+"""``pytorch-tutor data``: get Fashion-MNIST ready before a lesson needs it."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from tutor.cli.doctor import describe_data
+from tutor.cli.render import paint
+from tutor.core import datasets
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = datasets.default_data_dir()
+    if args.data_command == "status":
+        print(describe_data(datasets.status(data_dir)))
+        return 0
+    if args.data_command == "substitute":
+        root = datasets.build_substitute(data_dir)
+        print(f"Built the offline substitute in {root}.\n"
+              + paint("It holds handwritten digits 0-9, not clothes: a stand-in so the data and "
+                      "training lessons work offline.", "yellow"))
+        return 0
+    if args.source:
+        try:
+            root = datasets.import_from(args.source, data_dir)
+        except datasets.DatasetError as exc:
+            print(f"pytorch-tutor: {exc}", file=sys.stderr)
+            return 2
+        print(f"Fashion-MNIST copied to {root}.")
+        return 0
+    print(f"Downloading Fashion-MNIST into {data_dir} ...", flush=True)
+    # torchvision downloads in a child: the tutor's own process never imports torch.
+    done = subprocess.run([sys.executable, "-I", "-m", "tutor.sandbox.fetch_data", str(data_dir)])
+    return 0 if done.returncode == 0 else 2

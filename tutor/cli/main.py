@@ -1,0 +1,299 @@
+"""``pytorch-tutor``: the command line. Every command is a few lines over ``Session``.
+
+Exit codes: 0 success (a check passed), 1 a check failed, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tutor import __version__
+from tutor.cli import render
+from tutor.cli.render import paint
+from tutor.core import devices
+from tutor.core.datasets import DatasetError
+from tutor.core.loader import CourseError
+from tutor.core.scaffold import ScaffoldError
+from tutor.core.session import Session, SessionError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called or configured."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytorch-tutor",
+        description="Learn PyTorch hands-on in your terminal. With no command, opens the tutor.",
+    )
+    parser.add_argument("--version", action="version", version=f"pytorch-tutor {__version__}")
+    parser.add_argument("--lessons", metavar="DIR", help="use the course in DIR")
+    parser.add_argument("--device", default="auto",
+                        help="where your code runs: auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--workspace", metavar="DIR", help="where your code files live")
+    parser.add_argument("--unlock-all", action="store_true", help="open every step at once")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    command("list", "list every step and its status")
+    p = command("show", "show a step: explanation and your file")
+    p.add_argument("step", nargs="?")
+    for name, text in (("check", "check your code for a step (exit 0 pass, 1 fail)"),
+                       ("run", "run your code for a step without checking it")):
+        p = command(name, text)
+        p.add_argument("step", nargs="?", help="step id (default: the current step)")
+        p.add_argument("--file", type=Path, help="check this file instead of the step's file")
+    p = command("answer", "answer a quiz step, e.g. `answer tensors.rank-quiz 2`")
+    p.add_argument("step")
+    p.add_argument("choices", nargs="+", type=int, help="choice numbers, from 1")
+    p = command("hint", "reveal the next hint for a step")
+    p.add_argument("step", nargs="?")
+    p = command("solution", "show the reference solution (after passing, or with --force)")
+    p.add_argument("step")
+    p.add_argument("--force", action="store_true", help="show it before passing (recorded)")
+    p = command("reset", "restore a step's starter code (your code is kept as .bak)", False)
+    p.add_argument("step", nargs="?")
+    p.add_argument("--all", action="store_true", help="reset the whole course")
+    command("progress", "how far you are, per lesson")
+    command("doctor", "check Python, torch, CUDA, data, workspace and sandbox")
+
+    lessons = command("lessons", "tools for lesson authors", False)
+    lsub = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
+    p = lsub.add_parser("validate", help="report every problem in a course as file:line:column")
+    p.add_argument("dir", nargs="?", type=Path)
+    p.add_argument("--solutions", action="store_true",
+                   help="also run every solution, starter, accept and reject")
+    p.add_argument("--step", action="append", help="only these steps (with --solutions)")
+    p.add_argument("--jobs", type=int, default=2, help="steps validated at once")
+    lsub.add_parser("schema", help="print the JSON Schema of a lesson file")
+    p = lsub.add_parser("new", help="write a new lesson file that validates")
+    p.add_argument("id", help="the lesson id, e.g. my-lesson")
+    p.add_argument("--dir", type=Path, help="the course directory (default: --lessons)")
+
+    data = command("data", "the Fashion-MNIST data set", False)
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    p = dsub.add_parser("fetch", help="download Fashion-MNIST now (or copy it --from a folder)")
+    p.add_argument("--from", dest="source", type=Path, help="a folder holding the four files")
+    dsub.add_parser("substitute", help="build the offline substitute (no network needed)")
+    dsub.add_parser("status", help="where the data is, and what is missing")
+    command("watch", "check a step every time you save its file", False).add_argument(
+        "--manual", action="store_true", help="re-check on Enter instead of watching the file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        devices.validate(args.device)
+        handler = HANDLERS.get(args.command or "tui")
+        assert handler is not None
+        return handler(args)
+    except (UsageError, SessionError, CourseError, devices.DeviceError, DatasetError,
+            ScaffoldError) as exc:
+        print(f"pytorch-tutor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    session = Session.open(lessons=args.lessons, device=args.device, workspace=args.workspace,
+                           unlock_all=args.unlock_all)
+    session.store.load()  # reading the progress file is what finds a broken one
+    for warning in session.warnings:
+        print(paint(f"warning: {warning}", "yellow", sys.stderr), file=sys.stderr)
+    return session
+
+
+def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(text)
+
+
+# --------------------------------------------------------------------------- learner commands
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from tutor.tui.app import run_app
+    except ImportError:
+        print("The full-screen tutor is not available in this version. Start with "
+              "`pytorch-tutor list`, then `pytorch-tutor show` and `pytorch-tutor check`.")
+        return EXIT_OK
+    return run_app(args)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    statuses = session.statuses()
+    lines, lesson = [], None
+    titles = {lesson.id: lesson.title for lesson in session.course.lessons}
+    for s in statuses:
+        if s.lesson != lesson:
+            lesson = s.lesson
+            lines.append(paint(f"{titles.get(lesson, lesson)}", "bold"))
+        mark = render.STATUS_MARKS[s.status]
+        colour = {"passed": "green", "locked": "dim", "skipped": "yellow"}.get(s.status, "cyan")
+        extra = f" ({s.reason})" if s.reason else ""
+        quiz = " [quiz]" if s.kind == "quiz" else ""
+        lines.append(paint(f"  {mark} {s.id:<32} {s.title}{quiz}  {s.status}{extra}", colour))
+    emit(args, [s.to_json() for s in statuses], "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    step = session.visit(args.step or session.current_step_id())
+    data: dict[str, Any] = {"id": step.id, "lesson": step.lesson_id, "title": step.title,
+                            "kind": step.kind, "explanation": step.explanation,
+                            "status": session.status_of(step.id).status}
+    text = [paint(f"{step.title}  ({step.id})", "bold"), "", step.explanation.strip()]
+    if step.kind == "quiz":
+        data.update(question=step.question, choices=list(step.choices))
+        text += ["", step.question.strip(), ""]
+        text += [f"  {i}. {choice}" for i, choice in enumerate(step.choices, 1)]
+        text += ["", f"Answer with: pytorch-tutor answer {step.id} N"]
+    else:
+        path = session.file_of(step.id)
+        data["file"] = str(path)
+        text += ["", paint(f"Your file: {path}", "cyan"),
+                 f"Edit it, then run: pytorch-tutor check {step.id}"]
+    emit(args, data, "\n".join(text))
+    return EXIT_OK
+
+
+def _stream(args: argparse.Namespace) -> Callable[[str], None] | None:
+    if getattr(args, "json", False):
+        return None
+    return lambda text: (sys.stdout.write(text), sys.stdout.flush())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    step_id = args.step or session.current_step_id()
+    step = session.step(step_id)
+    if args.file and not args.file.exists():
+        raise UsageError(f"{args.file} does not exist")
+    verdict = session.check(step_id, file=args.file, on_output=_stream(args))
+    text = render.verdict_text(verdict, step.title)
+    if verdict.passed:
+        following = session.next_step_id(step_id)
+        text += ("\n\nNext: pytorch-tutor show " + following) if following else (
+            "\n\nThat was the last step. Well done!")
+    emit(args, verdict.to_json(), text)
+    return EXIT_OK if verdict.passed or verdict.skipped else EXIT_FAIL
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    verdict = session.run(args.step, file=args.file, on_output=_stream(args))
+    if getattr(args, "json", False):
+        emit(args, verdict.to_json(), "")
+    elif verdict.error:
+        print(verdict.error, file=sys.stderr)
+    return EXIT_FAIL if verdict.error else EXIT_OK
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    verdict = session.answer(args.step, [c - 1 for c in args.choices])
+    step = session.step(args.step)
+    text = render.verdict_text(verdict, step.title)
+    if verdict.passed and getattr(step, "why", ""):
+        text += "\n\n" + step.why.strip()
+    emit(args, verdict.to_json(), text)
+    return EXIT_OK if verdict.passed else EXIT_FAIL
+
+
+def cmd_hint(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    step_id = args.step or session.current_step_id()
+    hint = session.next_hint(step_id)
+    data = {"step": step_id, "number": hint.number, "total": hint.total, "hint": hint.text}
+    emit(args, data, f"Hint {hint.number}/{hint.total}: {hint.text}")
+    return EXIT_OK
+
+
+def cmd_solution(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    code = session.solution(args.step, force=args.force)
+    emit(args, {"step": args.step, "code": code}, code.rstrip())
+    return EXIT_OK
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    if args.all:
+        session.reset_all()
+        print("Every step is back to its starter; your old files are kept as .bak files.")
+        return EXIT_OK
+    if not args.step:
+        raise UsageError("name a step to reset, or use --all")
+    backup = session.reset(args.step)
+    print(f"{args.step} is back to its starter." + (f" Your code is kept in {backup}." if backup
+                                                    else ""))
+    return EXIT_OK
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    summary = session.summary()
+    lines = [paint(f"{summary['title']}: {summary['done']}/{summary['total']} steps", "bold")]
+    for lesson in summary["lessons"]:
+        filled = int(20 * lesson["done"] / lesson["total"]) if lesson["total"] else 0
+        bar = "█" * filled + "░" * (20 - filled)
+        lines.append(f"  {bar} {lesson['done']:>2}/{lesson['total']:<2} {lesson['title']}")
+    if summary["current"]:
+        lines.append(f"\nCurrent step: {summary['current']}")
+    emit(args, summary, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from tutor.cli.doctor import doctor
+
+    return doctor(args)
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from tutor.cli import authoring
+
+    return authoring.run(args)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from tutor.cli import data
+
+    return data.run(args)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from tutor.cli.watch import watch
+
+    return watch(args)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "tui": cmd_tui, "list": cmd_list, "show": cmd_show, "check": cmd_check, "run": cmd_run,
+    "answer": cmd_answer, "hint": cmd_hint, "solution": cmd_solution, "reset": cmd_reset,
+    "progress": cmd_progress, "doctor": cmd_doctor, "lessons": cmd_lessons, "data": cmd_data,
+    "watch": cmd_watch,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""``pytorch-tutor watch``: check the current step each time its file is saved (rustlings-style).
+
+For learners who edit in another tmux pane or window. A plain loop, no Textual: it polls the
+file's modification time and size, which also works on WSL2 and network mounts where file
+events never arrive; ``--manual`` re-checks only when Enter is pressed. Typed commands
+(``h`` + Enter for a hint, ``q`` + Enter to quit) work in both modes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from tutor.cli import render
+from tutor.cli.render import paint
+from tutor.core import model as m
+from tutor.core.checker import Cancel
+from tutor.core.session import Session, SessionError
+from tutor.core.verdict import Verdict
+
+POLL_S = 0.3
+STOPPED = ("\nStopped watching. Your progress is saved: `pytorch-tutor watch` picks up "
+           "where you left off.")
+
+
+def watch(args: argparse.Namespace) -> int:
+    from tutor.cli.main import open_session
+
+    watcher = Watcher(open_session(args), manual=args.manual)
+    try:
+        return watcher.run()
+    except KeyboardInterrupt:
+        print(STOPPED)
+        return 0
+
+
+class Watcher:
+    """Checks one step after another until the course ends or the learner stops.
+
+    ``lines`` replaces the terminal's input and ``stop`` ends the loop (both for tests).
+    """
+
+    def __init__(self, session: Session, manual: bool = False, out: TextIO = sys.stdout,
+                 lines: Iterator[str] | None = None, poll_s: float = POLL_S,
+                 stop: threading.Event | None = None) -> None:
+        self.session = session
+        self.manual = manual
+        self.out = out
+        self.lines = lines
+        self.poll_s = poll_s
+        self.stop = stop or threading.Event()
+
+    def run(self) -> int:
+        step_id: str | None = self.session.current_step_id()
+        while step_id is not None:
+            step = self.session.visit(step_id)
+            done = self._quiz(step) if isinstance(step, m.QuizStep) else self._code(step)
+            if not done:
+                self.say(STOPPED)
+                return 0
+            step_id = self.session.next_step_id(step_id)
+        self.say(paint("That was the last step of the course. Well done!", "bold", self.out))
+        return 0
+
+    # ------------------------------------------------------------------ code steps
+    def _code(self, step: m.CodeStep) -> bool:
+        """True once the step passed (or cannot run here); False when the learner stops."""
+        path = self.session.file_of(step.id)
+        self._introduce(step)
+        self.say(paint(f"Edit: {path}", "cyan", self.out))
+        how = "Press Enter to check it" if self.manual else "Every save checks it"
+        self.say(paint(f"{how}; h + Enter shows a hint, q + Enter or ctrl+c quits.", "dim",
+                       self.out))
+        while True:
+            seen = _signature(path)  # taken first, so a save during the check counts
+            verdict = self._check(step)
+            if verdict.passed or verdict.skipped:
+                self._moving_on(step)
+                return True
+            if not self._wait(step, path, seen):
+                return False
+
+    def _check(self, step: m.CodeStep) -> Verdict:
+        """Check in a thread so that ctrl+c cancels the run instead of orphaning it."""
+        cancel = Cancel()
+        result: list[Verdict] = []
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                result.append(self.session.check(step.id, on_output=self._stream, cancel=cancel))
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                errors.append(exc)
+
+        self.say(paint(f"\nChecking {step.id}…", "dim", self.out))
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        try:
+            while thread.is_alive():
+                thread.join(0.1)
+        except KeyboardInterrupt:
+            cancel.cancel()
+            thread.join(5)
+            raise
+        if errors:
+            raise errors[0]
+        verdict = result[0]
+        self.say(render.verdict_text(verdict, step.title))
+        return verdict
+
+    def _wait(self, step: m.Step, path: Path, seen: tuple[int, int, int] | None) -> bool:
+        """Until the file differs from ``seen`` (or Enter); False to stop."""
+        while not self.stop.is_set():
+            line = self._read_line(block=self.manual)
+            if line is not None:
+                command = line.strip().lower()
+                if command in ("q", "quit", "exit"):
+                    return False
+                if command in ("h", "hint"):
+                    self._hint(step)
+                    continue
+                return True
+            if self.manual:
+                return False  # input ended
+            now = _signature(path)
+            if now is not None and now != seen:
+                time.sleep(self.poll_s / 3)  # let an editor finish writing
+                return True
+        return False
+
+    # ------------------------------------------------------------------ quiz steps
+    def _quiz(self, step: m.QuizStep) -> bool:
+        self._introduce(step)
+        self.say(step.question.strip())
+        for number, choice in enumerate(step.choices, 1):
+            self.say(f"  {number}. {choice}")
+        while not self.stop.is_set():
+            self.say(paint("Your answer (numbers separated by spaces; h hint, q quit):", "dim",
+                           self.out))
+            line = self._read_line(block=True)
+            if line is None or line.strip().lower() in ("q", "quit", "exit"):
+                return False
+            if line.strip().lower() in ("h", "hint"):
+                self._hint(step)
+                continue
+            try:
+                picks = [int(word) - 1 for word in line.replace(",", " ").split()]
+                verdict = self.session.answer(step.id, picks)
+            except (ValueError, SessionError) as exc:
+                self.say(f"Answer with choice numbers, e.g. 2 ({exc})")
+                continue
+            self.say(render.verdict_text(verdict, step.title))
+            if verdict.passed:
+                if step.why:
+                    self.say(step.why.strip())
+                self._moving_on(step)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ helpers
+    def _introduce(self, step: m.Step) -> None:
+        lesson = self.session.course.lesson_of(step.id)
+        self.say("\n" + paint(f"{lesson.title} › {step.title}  ({step.id})", "bold", self.out))
+        if step.explanation.strip():
+            self.say(step.explanation.strip())
+
+    def _moving_on(self, step: m.Step) -> None:
+        following = self.session.next_step_id(step.id)
+        if following:
+            self.say(paint(f"\nOn to the next step: {self.session.step(following).title}",
+                           "green", self.out))
+
+    def _hint(self, step: m.Step) -> None:
+        try:
+            hint = self.session.next_hint(step.id)
+        except SessionError as exc:
+            self.say(str(exc))
+            return
+        self.say(paint(f"Hint {hint.number}/{hint.total}: ", "yellow", self.out) + hint.text)
+
+    def _stream(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def _read_line(self, block: bool) -> str | None:
+        """A typed line, or None: at once when nothing was typed (unless ``block``)."""
+        if self.lines is not None:
+            if not block:
+                self.stop.wait(self.poll_s)
+                return None
+            return next(self.lines, None)
+        if block:
+            try:
+                return input()
+            except EOFError:
+                return None
+        if _stdin_has_line(self.poll_s):
+            return sys.stdin.readline()
+        return None
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None  # mid-save by an editor that replaces the file
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def _stdin_has_line(timeout: float) -> bool:
+    """Wait up to ``timeout`` for a typed line; just wait where stdin cannot be polled."""
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            ready, _, _ = select.select([sys.stdin], [], [], timeout)
+            return bool(ready)
+    except (OSError, ValueError):  # Windows consoles, closed stdin
+        pass
+    time.sleep(timeout)
+    return False

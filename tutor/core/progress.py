@@ -1,0 +1,393 @@
+"""The learner's progress: steps passed, attempts, hints, and where they left off.
+
+One JSON file in the user data dir, shared by the TUI and the CLI. Every change is a
+read-modify-write under an exclusive lock, written atomically, so two tutor windows lose no
+update and a crash never leaves half a file. A broken file never stops the tutor: it is moved
+aside (or, when a newer tutor wrote it, left alone) and ``ProgressStore.warnings`` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import platformdirs
+
+from tutor.core.files import atomic_write_text
+
+try:
+    import fcntl
+except ImportError:  # Windows: writes stay atomic, only the lock is missing
+    fcntl = None  # type: ignore[assignment]
+
+APP_NAME = "pytorch-tutor"
+HOME_ENV = "PYTORCH_TUTOR_HOME"
+FILE_NAME = "progress.json"
+FORMAT_VERSION = 1
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+
+def default_data_dir() -> Path:
+    """The tutor's data folder; ``$PYTORCH_TUTOR_HOME`` overrides it for tests and portable use."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """One step's record; the defaults describe a step never tried."""
+
+    passed_at: str | None = None  # ISO 8601, UTC, of the first passing attempt
+    attempts: int = 0
+    hints: int = 0  # hints revealed so far
+    solution_viewed: bool = False
+    skipped_reason: str | None = None  # e.g. "needs a GPU"
+
+    @property
+    def passed(self) -> bool:
+        return self.passed_at is not None
+
+    @property
+    def skipped(self) -> bool:
+        return self.skipped_reason is not None
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """One course: the step to reopen and the steps touched so far."""
+
+    current: str | None = None
+    steps: Mapping[str, StepProgress] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A read-only snapshot; asking about an unknown course or step gives the defaults."""
+
+    courses: Mapping[str, CourseProgress] = field(default_factory=lambda: MappingProxyType({}))
+
+    def course(self, course_id: str) -> CourseProgress:
+        return self.courses.get(course_id, CourseProgress())
+
+    def current(self, course_id: str) -> str | None:
+        return self.course(course_id).current
+
+    def step(self, course_id: str, step_id: str) -> StepProgress:
+        return self.course(course_id).steps.get(step_id, StepProgress())
+
+    def is_passed(self, course_id: str, step_id: str) -> bool:
+        return self.step(course_id, step_id).passed
+
+    def passed_steps(self, course_id: str) -> frozenset[str]:
+        steps = self.course(course_id).steps
+        return frozenset(step_id for step_id, step in steps.items() if step.passed)
+
+
+# --------------------------------------------------------------------------- store
+
+
+class ProgressStore:
+    """The one owner of ``progress.json``.
+
+    When the file cannot or must not be written (a newer tutor's format, a read-only disk),
+    the store keeps this session's progress in memory, sets ``read_only`` and explains why
+    in ``warnings``, so the caller can show the message and carry on.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.warnings: list[str] = []
+        self._memory: Doc | None = None
+
+    @classmethod
+    def default(cls) -> ProgressStore:
+        return cls(default_data_dir() / FILE_NAME)
+
+    @property
+    def read_only(self) -> bool:
+        return self._memory is not None
+
+    def load(self) -> Progress:
+        if self._memory is None and not self.path.exists():
+            return Progress()  # nothing to read, so nothing to create yet
+        with self._lock():
+            return _snapshot(self._read())
+
+    def record_attempt(self, course_id: str, step_id: str, passed: bool) -> StepProgress:
+        """Count an attempt; a step stays passed once passed, so experiments cost nothing."""
+
+        def change(step: Doc) -> None:
+            step["attempts"] += 1
+            if passed and step["passed_at"] is None:
+                step["passed_at"] = _now()
+                step["skipped_reason"] = None
+
+        return self._update_step(course_id, step_id, change)
+
+    def record_hint(self, course_id: str, step_id: str, *, limit: int | None = None) -> int:
+        """Reveal one more hint (at most ``limit``) and return how many are revealed now."""
+
+        def change(step: Doc) -> None:
+            if limit is None or step["hints"] < limit:
+                step["hints"] += 1
+
+        return self._update_step(course_id, step_id, change).hints
+
+    def record_solution_viewed(self, course_id: str, step_id: str) -> StepProgress:
+        return self._update_step(course_id, step_id, lambda step: step.update(solution_viewed=True))
+
+    def record_skip(self, course_id: str, step_id: str, reason: str) -> StepProgress:
+        """Mark a step skipped (say, it needs a GPU); passing it later clears the mark."""
+        return self._update_step(
+            course_id, step_id, lambda step: step.update(skipped_reason=reason)
+        )
+
+    def set_current(self, course_id: str, step_id: str | None) -> None:
+        self._update(lambda doc: _course(doc, course_id).update(current=step_id))
+
+    def reset_step(self, course_id: str, step_id: str) -> None:
+        self._update(lambda doc: _course(doc, course_id)["steps"].pop(step_id, None))
+
+    def reset_course(self, course_id: str) -> None:
+        self._update(lambda doc: doc["courses"].pop(course_id, None))
+
+    # ----------------------------------------------------------------------- internals
+
+    def _update_step(
+        self, course_id: str, step_id: str, change: Callable[[Doc], Any]
+    ) -> StepProgress:
+        def on_doc(doc: Doc) -> StepProgress:
+            step = _course(doc, course_id)["steps"].setdefault(step_id, _new_step())
+            change(step)
+            return _step_from(step)
+
+        return self._update(on_doc)
+
+    def _update(self, change: Callable[[Doc], T]) -> T:
+        """Read, change and write back under the lock, so concurrent tutors lose no update."""
+        with self._lock():
+            doc = self._read()
+            result = change(doc)
+            if self._memory is None:
+                try:
+                    atomic_write_text(self.path, _dump(doc))
+                except OSError as error:
+                    self._keep_in_memory(doc, f"Could not save progress to {self.path} ({error}).")
+        return result
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Hold an exclusive lock on the sidecar file; best effort where locking is impossible."""
+        fd = self._open_lock_file()
+        if fd is None:
+            yield
+            return
+        try:
+            with contextlib.suppress(OSError):  # e.g. a file system without locks
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _open_lock_file(self) -> int | None:
+        if self._memory is not None or fcntl is None:
+            return None
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return None  # the write that follows reports the real problem
+
+    def _read(self) -> Doc:
+        """The stored document, repaired; a file that cannot be used is handled, never raised."""
+        if self._memory is not None:
+            return self._memory
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return _new_doc()
+        except OSError as error:
+            return self._keep_in_memory(_new_doc(), f"Could not read {self.path} ({error}).")
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+        except (ValueError, RecursionError):
+            return self._move_aside("is not valid JSON")
+        if not isinstance(data, dict):
+            return self._move_aside(f"holds {_json_kind(data)} instead of a JSON object")
+        version = data.get("version")
+        if type(version) is not int or version < 1:
+            return self._move_aside("has no valid format version")
+        if version > FORMAT_VERSION:
+            return self._keep_in_memory(
+                _new_doc(),
+                f"{self.path} was written by a newer pytorch-tutor (format {version}; this one "
+                f"reads format {FORMAT_VERSION}), so it was left untouched. Update pytorch-tutor "
+                "to continue where you left off.",
+            )
+        courses = data.setdefault("courses", {})
+        if not isinstance(courses, dict):
+            return self._move_aside(f"has {_json_kind(courses)} where the courses should be")
+        fixes = _repair_courses(courses)
+        if fixes:
+            self._warn(
+                f"{self.path} had {fixes} invalid value(s); they were reset to their defaults "
+                "and the rest of your progress was kept."
+            )
+        return data
+
+    def _move_aside(self, reason: str) -> Doc:
+        target = self._aside_path()
+        try:
+            os.rename(self.path, target)
+        except OSError as error:
+            return self._keep_in_memory(
+                _new_doc(), f"{self.path} {reason} and could not be moved aside ({error})."
+            )
+        self._warn(f"{self.path} {reason}. It was moved to {target} and progress starts afresh.")
+        return _new_doc()
+
+    def _aside_path(self) -> Path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        candidate = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        number = 1
+        while candidate.exists():
+            candidate = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{number}")
+            number += 1
+        return candidate
+
+    def _keep_in_memory(self, doc: Doc, problem: str) -> Doc:
+        self._memory = doc
+        self._warn(f"{problem} Progress from this session is kept in memory only.")
+        return doc
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:  # the same file problem is found on every read
+            self.warnings.append(message)
+
+
+# --------------------------------------------------------------------------- document
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_timestamp(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# Each known step field: a test of its stored value and the default that replaces a bad one.
+_STEP_FIELDS: dict[str, tuple[Callable[[Any], bool], Any]] = {
+    "passed_at": (_is_timestamp, None),
+    "attempts": (_is_count, 0),
+    "hints": (_is_count, 0),
+    "solution_viewed": (lambda value: isinstance(value, bool), False),
+    "skipped_reason": (lambda value: value is None or isinstance(value, str), None),
+}
+
+
+def _new_doc() -> Doc:
+    return {"version": FORMAT_VERSION, "courses": {}}
+
+
+def _new_step() -> Doc:
+    return {key: default for key, (_, default) in _STEP_FIELDS.items()}
+
+
+def _course(doc: Doc, course_id: str) -> Doc:
+    return doc["courses"].setdefault(course_id, {"current": None, "steps": {}})
+
+
+def _repair_courses(courses: Doc) -> int:
+    """Fix bad values in place, keeping unknown keys; returns how many were fixed."""
+    fixes = 0
+    for course_id, course in list(courses.items()):
+        if isinstance(course, dict):
+            fixes += _repair_course(course)
+        else:
+            del courses[course_id]
+            fixes += 1
+    return fixes
+
+
+def _repair_course(course: Doc) -> int:
+    fixes = 0
+    current = course.setdefault("current", None)
+    if current is not None and not isinstance(current, str):
+        course["current"] = None
+        fixes += 1
+    steps = course.setdefault("steps", {})
+    if not isinstance(steps, dict):
+        steps = course["steps"] = {}
+        fixes += 1
+    for step_id, step in list(steps.items()):
+        if isinstance(step, dict):
+            fixes += _repair_step(step)
+        else:
+            del steps[step_id]
+            fixes += 1
+    return fixes
+
+
+def _repair_step(step: Doc) -> int:
+    fixes = 0
+    for key, (is_valid, default) in _STEP_FIELDS.items():
+        if key not in step:
+            step[key] = default
+        elif not is_valid(step[key]):
+            step[key] = default
+            fixes += 1
+    return fixes
+
+
+def _step_from(step: Doc) -> StepProgress:
+    return StepProgress(**{key: step[key] for key in _STEP_FIELDS})
+
+
+def _snapshot(doc: Doc) -> Progress:
+    courses = {
+        course_id: CourseProgress(
+            current=course["current"],
+            steps=MappingProxyType({sid: _step_from(s) for sid, s in course["steps"].items()}),
+        )
+        for course_id, course in doc["courses"].items()
+    }
+    return Progress(MappingProxyType(courses))
+
+
+def _dump(doc: Doc) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return f"`{json.dumps(value)}`"
+    kinds = {list: "a list", str: "a string", int: "a number", float: "a number", dict: "an object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,145 @@
+"""Rules on which calls the learner's code makes, read from its syntax tree without running it.
+
+Matching calls in the tree, not text, means a comment or a string that mentions
+``torch.stack`` does not count, while ``import torch as th`` and ``from torch import stack``
+are seen through. ``a @ b`` counts as a call to ``matmul``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tutor.core.feedback import join_words
+from tutor.core.model import SourceCheck
+from tutor.core.verdict import CheckResult
+
+LOOPS: dict[type, str] = {
+    ast.For: "a for loop",
+    ast.AsyncFor: "a for loop",
+    ast.While: "a while loop",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call in the source: its dotted name as written and with imports resolved."""
+
+    written: tuple[str, ...]
+    resolved: tuple[str, ...]
+    line: int
+    text: str  # as the learner wrote it: "th.stack", or "@"
+
+    def matches(self, entry: str) -> bool:
+        """``stack`` matches any call ending in ``stack``; ``torch.stack`` that dotted suffix."""
+        want = tuple(entry.split("."))
+        return any(name[-len(want):] == want for name in (self.written, self.resolved))
+
+
+def check_source(check: SourceCheck, source: str) -> CheckResult:
+    """Apply a step's ``uses``, ``avoids`` and ``no_loops`` rules to the learner's source."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        message = f"Your code has a syntax error on line {exc.lineno}: {exc.msg}"
+        return CheckResult(check.title(), False, message)
+    calls = find_calls(tree)
+    problems = [
+        *(_not_used(entry, calls) for entry in check.uses),
+        *(_used(entry, calls) for entry in check.avoids),
+        _loops(tree) if check.no_loops else None,
+    ]
+    found = [p for p in problems if p]
+    return CheckResult(check.title(), not found, "\n".join(found))
+
+
+def find_calls(tree: ast.AST) -> list[Call]:
+    """Every call with a dotted name (``f(...)``, ``a.b.f(...)``, ``x.sum().f(...)``) and ``@``."""
+    aliases = _aliases(tree)
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            written = _dotted(node.func)
+            text = ".".join(written)
+        elif isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult):
+            written, text = ("matmul",), "@"
+        else:
+            continue
+        if written:
+            resolved = aliases.get(written[0], written[:1]) + written[1:]
+            calls.append(Call(written, resolved, node.lineno, text))
+    return sorted(calls, key=lambda call: call.line)
+
+
+def _aliases(tree: ast.AST) -> dict[str, tuple[str, ...]]:
+    """Local names bound by imports, as full dotted paths: ``F`` -> torch.nn.functional."""
+    names: dict[str, tuple[str, ...]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = tuple(alias.name.split("."))
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                names[alias.asname or alias.name] = (*node.module.split("."), alias.name)
+    return names
+
+
+def _dotted(func: ast.expr) -> tuple[str, ...]:
+    """``torch.nn.functional.relu`` -> its parts; stops at anything that is not a name."""
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return tuple(reversed(parts))
+
+
+def _not_used(entry: str, calls: list[Call]) -> str | None:
+    if any(call.matches(entry) for call in calls):
+        return None
+    last = entry.rsplit(".", 1)[-1]
+    near = next((call for call in calls if call.written[-1] == last), None)
+    if near is not None:
+        return (
+            f"Line {near.line} calls `{near.text}`, but this step asks for `{entry}`: "
+            f"call `{entry}(...)` instead."
+        )
+    return f"Your code does not call `{entry}`: this step asks you to use `{entry}(...)`."
+
+
+def _used(entry: str, calls: list[Call]) -> str | None:
+    hits = [call for call in calls if call.matches(entry)]
+    if not hits:
+        return None
+    where = _lines(call.line for call in hits)
+    return (
+        f"`{hits[0].text}` is used on {where}: this step asks you to solve it without "
+        f"`{entry}`, so rewrite that part another way."
+    )
+
+
+def _loops(tree: ast.AST) -> str | None:
+    found = sorted(
+        (node.lineno, LOOPS[type(node)]) for node in ast.walk(tree) if type(node) in LOOPS
+    )
+    if not found:
+        return None
+    kinds = list(dict.fromkeys(kind for _, kind in found))
+    return (
+        f"{join_words(kinds).capitalize()} on {_lines(line for line, _ in found)}: this step asks "
+        "for no Python loops. Work on whole tensors instead (broadcasting, indexing, and "
+        "reductions like .sum(dim=...)): it is shorter and much faster."
+    )
+
+
+def _lines(numbers: Iterable[int]) -> str:
+    unique = sorted(set(numbers))
+    noun = "line" if len(unique) == 1 else "lines"
+    return f"{noun} {join_words(str(n) for n in unique)}"

@@ -1,0 +1,226 @@
+"""A runner whose workers are forked from a warm parent that already imported torch.
+
+A cold worker pays the torch import (2-7 s) on every run; a forked one starts in tens of
+milliseconds. Same ``Runner`` interface as the cold runner, which it falls back to where
+fork is unavailable or the warm parent cannot start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import Any
+
+from tutor.sandbox import reaper
+from tutor.sandbox.runner import (
+    ChildProcess,
+    OutputCallback,
+    ProcessRun,
+    RunHandle,
+    RunRequest,
+    SubprocessRunner,
+    child_env,
+)
+
+START_TIMEOUT_S = 120.0
+
+
+class WarmStartError(RuntimeError):
+    """The warm parent could not be started; the cold runner takes over."""
+
+
+class _Forked:
+    """A worker forked by the warm parent; looks like ``Popen`` to ``ProcessRun``."""
+
+    def __init__(self, pid: int, stdin: Any, stdout: Any, stderr: Any):
+        self.pid = pid
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.returncode: int | None = None
+        self._ended = threading.Event()
+
+    def ended(self, code: int) -> None:
+        self.returncode = code
+        self._ended.set()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._ended.wait(timeout):
+            raise subprocess.TimeoutExpired("worker", timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+
+class WarmRunner:
+    """Owns one warm parent; ``start`` forks a worker from it for each run."""
+
+    def __init__(self, python: str | None = None):
+        self.python = python or sys.executable
+        self.cold = SubprocessRunner(self.python)
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._failed: str | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, list] = {}
+        self._workers: dict[int, _Forked] = {}
+        self._proc: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+        self._token = "warm-" + secrets.token_hex(8)  # tags this warm parent alone
+
+    # ------------------------------------------------------------------ life cycle
+    def warm_up(self) -> None:
+        """Start the warm parent in the background (idempotent)."""
+        with self._lock:
+            if self._proc is not None or self._failed:
+                return
+            if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
+                self._fail("fork is not available on this platform")
+                return
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            home = tempfile.mkdtemp(prefix="pytorch-tutor-warm-")
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the parent)
+            try:
+                self._proc = subprocess.Popen(
+                    [self.python, "-I", "-u", "-B", "-m", "tutor.sandbox.zygote",
+                     str(theirs.fileno())],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                    cwd=home, env=child_env(self._token, home, 1),
+                    pass_fds=(theirs.fileno(),), start_new_session=True,
+                )
+            except OSError as exc:
+                self._fail(f"cannot start the warm parent: {exc}")
+                return
+            finally:
+                theirs.close()
+            self._control = ours
+            threading.Thread(target=self._listen, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop the warm parent and every worker it still has."""
+        with self._lock:
+            proc, control = self._proc, self._control
+            self._proc = self._control = None
+        if control is not None:
+            with contextlib.suppress(OSError):
+                control.close()
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+            reaper.kill_tree(proc.pid, self._token)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+
+    def __enter__(self) -> WarmRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_warm(self) -> bool:
+        return self._ready.is_set() and not self._failed
+
+    # ------------------------------------------------------------------ runner
+    def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
+        self.warm_up()
+        self._ready.wait(START_TIMEOUT_S)
+        if self._failed or self._control is None:
+            return self.cold.start(request, on_output)
+        try:
+            return ProcessRun(self._spawn, request, on_output)
+        except WarmStartError:
+            return self.cold.start(request, on_output)
+
+    def _spawn(self, run_dir: str, env: dict[str, str], result_fd: int) -> ChildProcess:
+        stdin_r, stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        ident = next(self._ids)
+        slot: list = [threading.Event(), None]
+        self._pending[ident] = slot
+        try:
+            message = json.dumps({"id": ident, "run_dir": run_dir, "env": env}).encode()
+            assert self._control is not None
+            socket.send_fds(self._control, [message], [stdin_r, stdout_w, stderr_w, result_fd])
+        except (OSError, AssertionError) as exc:
+            for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
+                os.close(fd)
+            raise WarmStartError(str(exc)) from exc
+        finally:
+            for fd in (stdin_r, stdout_w, stderr_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if not slot[0].wait(10) or slot[1] is None:
+            for fd in (stdin_w, stdout_r, stderr_r):
+                os.close(fd)
+            raise WarmStartError("the warm parent did not answer")
+        pid = slot[1]
+        child = _Forked(pid, os.fdopen(stdin_w, "wb"), os.fdopen(stdout_r, "rb"),
+                        os.fdopen(stderr_r, "rb"))
+        with self._lock:
+            early = self._workers.pop(-pid, None)  # its exit overtook the reply
+            self._workers[pid] = child
+        if early is not None:
+            child.ended(early.returncode or 0)
+        return child
+
+    def _listen(self) -> None:
+        control = self._control
+        assert control is not None
+        while True:
+            try:
+                data = control.recv(1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            message = json.loads(data)
+            if message.get("ready"):
+                self._ready.set()
+            elif "exit" in message:
+                self._worker_ended(int(message["exit"]), int(message["code"]))
+            elif "id" in message:
+                slot = self._pending.pop(int(message["id"]), None)
+                if slot is not None:
+                    slot[1] = int(message["pid"])
+                    slot[0].set()
+        self._fail(self._why_dead())
+
+    def _worker_ended(self, pid: int, code: int) -> None:
+        with self._lock:
+            child = self._workers.pop(pid, None)
+            if child is None:  # reply not processed yet: remember the exit
+                placeholder = _Forked(pid, None, None, None)
+                placeholder.returncode = code
+                self._workers[-pid] = placeholder
+                return
+        child.ended(code)
+
+    def _why_dead(self) -> str:
+        try:
+            self._stderr.seek(0)
+            text = self._stderr.read().decode(errors="replace").strip()
+        except (OSError, ValueError):
+            text = ""
+        return "the warm parent stopped" + (f": {text[-500:]}" if text else "")
+
+    def _fail(self, why: str) -> None:
+        self._failed = why
+        self._ready.set()
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for child in workers:
+            if child.stdin is not None:
+                child.ended(-9)
+        for slot in list(self._pending.values()):
+            slot[0].set()

@@ -1,0 +1,705 @@
+"""The full-screen tutor. The app owns the session and every change on screen; workers do
+everything slow (opening the course, saving, checking) and report back with messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from tutor.core import model as m
+from tutor.core.checker import Cancel
+from tutor.core.session import LOCKED, Session, SessionError, StepStatus
+from tutor.core.verdict import Verdict
+from tutor.tui import messages as msg
+from tutor.tui.options import TutorOptions
+from tutor.tui.screens.confirm_screen import ConfirmScreen
+from tutor.tui.screens.course_map_screen import CourseMapScreen
+from tutor.tui.screens.help_screen import HelpScreen, KeyRows
+from tutor.tui.screens.passed_screen import PassedScreen
+from tutor.tui.screens.solution_screen import SolutionScreen
+from tutor.tui.step_view import StepView, newly_unlocked, position_of, read_step_view
+from tutor.tui.widgets.code_editor import CodeEditor
+from tutor.tui.widgets.lesson_pane import LessonPane
+from tutor.tui.widgets.output_panel import OutputPanel
+from tutor.tui.widgets.pane_bar import PaneBar
+from tutor.tui.widgets.quiz_panel import QuizPanel
+from tutor.tui.widgets.step_header import StepHeader
+
+SessionFactory = Callable[[], Session]
+PANES = ("lesson", "code", "output")
+STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_line", "next_step", "next_pane",
+                "course_map", "solution", "reset", "edit_externally", "save", "help"}
+TICK_S = 0.25  # how often the running state and streamed output are drawn
+
+# Keys that survive SSH and tmux: ctrl+letters TextArea leaves alone, F-keys as aliases.
+BINDINGS = [
+    Binding("ctrl+r,f5", "check", "Check", tooltip="Check your code (or send a quiz answer)"),
+    Binding("escape", "cancel", "Cancel", priority=True, tooltip="Stop the running code"),
+    Binding("ctrl+t,f3", "hint", "Hint", tooltip="Reveal the next hint"),
+    Binding("ctrl+g,f7", "goto_line", "Error", tooltip="Jump to the line the error is on"),
+    Binding("ctrl+n", "next_step", "Next", tooltip="Go to the next step"),
+    Binding("ctrl+f", "next_pane", "Pane", show=False,
+            tooltip="Move between lesson, code and output"),
+    Binding("ctrl+l,f2", "course_map", "Map", tooltip="All lessons and steps; open any unlocked"),
+    Binding("f1", "help", "Help", tooltip="Show every key"),
+    Binding("ctrl+q", "quit", "Quit", tooltip="Save and quit"),
+    Binding("f6", "run", "Run", show=False, tooltip="Run your code without checking it"),
+    Binding("f4", "solution", "Solution", show=False,
+            tooltip="Show the solution (asks first before you pass; that is recorded)"),
+    Binding("ctrl+o,f8", "edit_externally", "$EDITOR", show=False,
+            tooltip="Open the file in $EDITOR, check it when you return"),
+    Binding("f9", "reset", "Reset", show=False, tooltip="Put the starter code back (asks first)"),
+    Binding("ctrl+s", "save", "Save", show=False, tooltip="Save now (saving is automatic)"),
+]
+
+EDITOR_KEYS = [
+    ("ctrl+z / ctrl+y", "undo / redo"),
+    ("ctrl+c / ctrl+x / ctrl+v", "copy / cut / paste"),
+    ("shift+arrows", "select"),
+    ("Tab", "indent (in the editor)"),
+    ("Esc", "leave the editor (then Tab moves between panes)"),
+]
+
+
+class TutorApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "pytorch-tutor"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = BINDINGS
+
+    def __init__(self, session_factory: SessionFactory, options: TutorOptions | None = None):
+        super().__init__()
+        self.session_factory = session_factory
+        self.options = options or TutorOptions()
+        self.session: Session | None = None
+        self.view: StepView | None = None
+        self.statuses: list[StepStatus] = []
+        self.verdict: Verdict | None = None  # the last one, for "jump to the error line"
+        self.pane = "code"
+        self.running: str | None = None  # "check" or "run"
+        self.cancel: Cancel | None = None
+        self._started = 0.0
+        self._frame = 0
+        self._printed = False
+        self._output: deque[str] = deque()  # filled by the runner's thread, drained on ticks
+        self._ticker: Timer | None = None
+        self._save_timer: Timer | None = None
+        self._edits = 0  # a counter over all edits, so an older save never overwrites a newer
+        self._written: dict[str, int] = {}
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield StepHeader(id="header")
+        yield PaneBar(id="pane-bar")
+        with Horizontal(id="panes", classes="-show-code"):
+            yield LessonPane(id="lesson")
+            with Vertical(id="work"):
+                editor = CodeEditor.code_editor(language="python", id="editor", theme="css")
+                editor.cursor_blink = self.options.cursor_blink
+                editor.border_title = "code"
+                yield editor
+                yield QuizPanel(id="quiz")
+                yield OutputPanel(id="output")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(LessonPane).loading = True
+        self.query_one(CodeEditor).read_only = True
+        self.open_session()
+
+    def show_pane(self, pane: str, focus: bool = True) -> None:
+        """At narrow widths the panes are tabs: show one; at any width, focus it."""
+        self.pane = pane
+        panes = self.query_one("#panes")
+        for name in PANES:
+            panes.set_class(name == pane, f"-show-{name}")
+        self.query_one(PaneBar).active = pane
+        if focus:
+            self._focus_target(pane).focus()
+
+    def _focus_target(self, pane: str) -> Widget:
+        if pane == "lesson":
+            return self.query_one(LessonPane)
+        if pane == "output":
+            return self.query_one(OutputPanel).query_one("#log")
+        if self.view is not None and self.view.is_quiz:
+            return self.query_one(QuizPanel).choices
+        return self.query_one(CodeEditor)
+
+    @property
+    def narrow(self) -> bool:
+        return self.screen.has_class("-narrow")
+
+    def action_show_pane(self, pane: str) -> None:
+        self.show_pane(pane)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Keep the pane bar in step when focus moves by mouse or Tab."""
+        ids = {node.id for node in event.widget.ancestors_with_self}
+        for pane, container in (("lesson", "lesson"), ("output", "output"), ("code", "work")):
+            if container in ids:
+                if pane != self.pane:
+                    self.show_pane(pane, focus=False)
+                return
+
+    # ------------------------------------------------------------------ opening
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_session(self) -> None:
+        session = self.session_factory()
+        view = read_step_view(session, session.current_step_id())
+        self.post_message(msg.SessionOpened(session))
+        self.post_message(msg.StepLoaded(view))
+
+    @on(msg.SessionOpened)
+    def _session_opened(self, event: msg.SessionOpened) -> None:
+        self.session = event.session
+        for warning in event.session.warnings:
+            self.notify(warning, title="Problem in the course files", severity="warning",
+                        timeout=12, markup=False)
+
+    def _open_failed(self, error: BaseException) -> None:
+        lesson = self.query_one(LessonPane)
+        lesson.loading = False
+        lesson.show_problem("The tutor could not open the course", str(error))
+        self.query_one(StepHeader).show_problem("Could not open the course. ctrl+q quits.")
+        self.show_pane("lesson")
+
+    # ------------------------------------------------------------------ steps
+    @work(thread=True, exclusive=True, group="step", exit_on_error=False)
+    def load_step(self, step_id: str, pending: tuple[str, str, int] | None = None) -> None:
+        """Open a step; ``pending`` is unsaved text of the step being left."""
+        if pending is not None:
+            self._write(*pending)
+        self.post_message(msg.StepLoaded(read_step_view(self._session(), step_id)))
+
+    def go_to(self, step_id: str) -> None:
+        if self.running:
+            self.notify("Your code is still running: esc cancels it.", severity="warning")
+            return
+        self.load_step(step_id, self._pending())
+
+    @on(msg.StepLoaded)
+    def _step_loaded(self, event: msg.StepLoaded) -> None:
+        view = event.view
+        moved = self.view is None or self.view.step.id != view.step.id
+        self.view, self.verdict, self.statuses = view, None, list(view.statuses)
+        self.query_one(LessonPane).loading = False
+        self.query_one(StepHeader).show(view)
+        self.query_one(LessonPane).show(view)
+        self.query_one(OutputPanel).clear()
+        self.query_one("#work").set_class(view.is_quiz, "-quiz")
+        self.query_one(PaneBar).labels = {"lesson": "Lesson", "code": "Quiz" if view.is_quiz
+                                          else "Code", "output": "Output"}
+        editor = self.query_one(CodeEditor)
+        if isinstance(view.step, m.QuizStep):
+            self.query_one(QuizPanel).show(view.step, view.passed)
+        else:
+            editor.read_only = False
+            editor.show_code(view.code or "", keep_undo=event.keep_undo)
+            editor.border_title = _file_label(view.path, self.options.show_paths)
+            editor.border_subtitle = ""
+        if moved:  # a new step: at narrow widths, read about it first
+            self.show_pane("lesson" if self.narrow else "code")
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ saving
+    @on(CodeEditor.Edited)
+    def _edited(self) -> None:
+        self._edits += 1
+        editor = self.query_one(CodeEditor)
+        if editor.border_subtitle != "edited":
+            editor.border_subtitle = "edited"
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(self.options.autosave_delay_s, self._autosave)
+
+    def _autosave(self) -> None:
+        pending = self._pending()
+        if pending is not None:
+            self.save_code(*pending)
+
+    def _pending(self) -> tuple[str, str, int] | None:
+        """(step, text, edit number) when the editor holds text not yet written."""
+        if self.view is None or self.view.is_quiz or self.session is None:
+            return None
+        step_id = self.view.step.id
+        if self._written.get(step_id, -1) >= self._edits:
+            return None
+        editor = self.query_one(CodeEditor)
+        if editor.text == editor.baseline:
+            return None
+        return step_id, editor.text, self._edits
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def save_code(self, step_id: str, code: str, version: int) -> None:
+        if self._write(step_id, code, version):
+            self.post_message(msg.CodeSaved(step_id, version, code))
+
+    def _write(self, step_id: str, code: str, version: int) -> bool:
+        """Write unless a newer edit was written already; safe from any thread."""
+        with self._write_lock:
+            if self._written.get(step_id, -1) >= version:
+                return False
+            self._session().write_code(step_id, code)
+            self._written[step_id] = version
+            return True
+
+    @on(msg.CodeSaved)
+    def _saved(self, event: msg.CodeSaved) -> None:
+        if self.view is not None and self.view.step.id == event.step_id:
+            editor = self.query_one(CodeEditor)
+            editor.baseline = event.code
+            if event.version == self._edits:
+                editor.border_subtitle = "saved"
+
+    def action_save(self) -> None:
+        self._autosave()
+
+    # ------------------------------------------------------------------ running
+    def action_check(self) -> None:
+        if self.view is not None and self.view.is_quiz:
+            self.query_one(QuizPanel).submit()
+        else:
+            self._begin_run("check")
+
+    def action_run(self) -> None:
+        self._begin_run("run")
+
+    def _begin_run(self, mode: str, from_editor: bool = True) -> None:
+        if self.view is None or self.running:
+            return
+        editor = self.query_one(CodeEditor)
+        self._edits += 1
+        text = (editor.text, self._edits) if from_editor else None
+        self.running, self.cancel = mode, Cancel()
+        self._started, self._frame, self._printed = time.monotonic(), 0, False
+        self._output.clear()
+        self.query_one(OutputPanel).start(mode)
+        self._ticker = self.set_interval(TICK_S, self._tick)
+        if self.narrow:
+            self.show_pane("output")
+        self.run_code(self.view.step.id, mode, text, self.cancel)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_code(self, step_id: str, mode: str, text: tuple[str, int] | None,
+                 cancel: Cancel) -> None:
+        session = self._session()
+        if text is not None and self._write(step_id, *text):
+            self.post_message(msg.CodeSaved(step_id, text[1], text[0]))
+        before = session.statuses()
+        act = session.check if mode == "check" else session.run
+        verdict = act(step_id, on_output=self._output.append, cancel=cancel)
+        after = session.statuses()
+        solution = session.solution(step_id) if mode == "check" and verdict.passed else None
+        self.post_message(msg.RunFinished(step_id, mode, verdict, after,
+                                          newly_unlocked(before, after), solution))
+
+    def _tick(self) -> None:
+        self._drain_output()
+        self._frame += 1
+        elapsed = time.monotonic() - self._started if self.options.show_timings else None
+        if self.running:
+            self.query_one(OutputPanel).tick(self.running, self._frame, elapsed)
+
+    def _drain_output(self) -> None:
+        chunks = []
+        while self._output:
+            chunks.append(self._output.popleft())
+        if chunks:
+            self._printed = True
+            self.query_one(OutputPanel).write("".join(chunks))
+
+    def _end_run(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+        self._drain_output()
+        self.running = None
+        self.refresh_bindings()
+
+    @on(msg.RunFinished)
+    def _run_finished(self, event: msg.RunFinished) -> None:
+        cancelled = self.cancel is not None and self.cancel.cancelled
+        mode = self.running or event.mode
+        self._end_run()
+        self.statuses = event.statuses
+        output = self.query_one(OutputPanel)
+        if cancelled:
+            output.stop("Cancelled. Nothing was recorded; ctrl+r checks again.")
+            return
+        self.verdict = event.verdict
+        output.finish(mode, event.verdict, self._printed, self.options.show_timings)
+        self._update_state(event.verdict.device)
+        self.refresh_bindings()
+        if mode == "check" and event.verdict.passed:
+            self._celebrate(event.unlocked, event.solution)
+
+    def action_cancel(self) -> None:
+        if self.cancel is not None:
+            self.cancel.cancel()
+            self.query_one(OutputPanel).stop("Cancelling…")
+
+    def action_goto_line(self) -> None:
+        if self.verdict is None or not self.verdict.line:
+            return
+        self.show_pane("code")
+        self.query_one(CodeEditor).goto_line(self.verdict.line)
+
+    def _update_state(self, device: str = "") -> None:
+        """Refresh the header's status and counts after an attempt."""
+        if self.view is None or self.session is None:
+            return
+        status = next((s for s in self.statuses if s.id == self.view.step.id), None)
+        if status is None:
+            return
+        pos = position_of(self.session, self.statuses, self.view.step.id)
+        self.view = _with_status(self.view, status)
+        self.query_one(StepHeader).show_state(status.status, device or self.view.device,
+                                              pos.done, pos.total)
+
+    def _celebrate(self, unlocked: list[StepStatus], solution: str | None,
+                   why: str = "") -> None:
+        assert self.view is not None and self.session is not None
+        next_id = self.session.next_step_id(self.view.step.id)
+        next_title = self.session.step(next_id).title if next_id else None
+
+        def then(go_on: bool | None) -> None:
+            if go_on and next_id:
+                self.go_to(next_id)
+
+        self.push_screen(PassedScreen(self.view.step.title, unlocked, next_title, solution, why),
+                         then)
+
+    # ------------------------------------------------------------------ quizzes
+    @on(QuizPanel.Answered)
+    def _answered(self, event: QuizPanel.Answered) -> None:
+        if self.view is not None:
+            self.answer_quiz(self.view.step.id, event.picks)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def answer_quiz(self, step_id: str, picks: list[int]) -> None:
+        session = self._session()
+        before = session.statuses()
+        verdict = session.answer(step_id, picks)
+        after = session.statuses()
+        self.post_message(msg.QuizAnswered(step_id, verdict, after, newly_unlocked(before, after)))
+
+    @on(msg.QuizAnswered)
+    def _quiz_answered(self, event: msg.QuizAnswered) -> None:
+        if self.view is None or self.view.step.id != event.step_id:
+            return
+        step = self.view.step
+        why = step.why if isinstance(step, m.QuizStep) else ""
+        self.query_one(QuizPanel).show_verdict(event.verdict, why)
+        self.statuses = event.statuses
+        self._update_state()
+        if event.verdict.passed:
+            self._celebrate(event.unlocked, None, why)
+
+    # ------------------------------------------------------------------ help for the learner
+    def action_hint(self) -> None:
+        if self.view is not None:
+            self.reveal_hint(self.view.step.id)
+
+    @work(thread=True, exclusive=True, group="hint", exit_on_error=False)
+    def reveal_hint(self, step_id: str) -> None:
+        self.post_message(msg.HintRevealed(step_id, self._session().next_hint(step_id)))
+
+    @on(msg.HintRevealed)
+    def _hint_revealed(self, event: msg.HintRevealed) -> None:
+        hint = event.hint
+        self.query_one(LessonPane).add_hint(hint)
+        last = " That is the last hint; F4 shows the solution." if hint.number == hint.total else ""
+        self.notify(hint.text + last, title=f"Hint {hint.number}/{hint.total}", timeout=15,
+                    markup=False)
+
+    def action_solution(self) -> None:
+        if self.view is None:
+            return
+        step_id = self.view.step.id
+        if self.view.passed:
+            self.fetch_solution(step_id, False)
+            return
+
+        def then(yes: bool | None) -> None:
+            if yes:
+                self.fetch_solution(step_id, True)
+
+        self.push_screen(ConfirmScreen(
+            "See the solution before passing?",
+            "Trying first is how this sticks: a hint (ctrl+t) may be enough. If you look now, "
+            "your progress records that you saw the solution for this step.",
+            yes="Show it"), then)
+
+    @work(thread=True, exclusive=True, group="solution", exit_on_error=False)
+    def fetch_solution(self, step_id: str, force: bool) -> None:
+        session = self._session()
+        code = session.solution(step_id, force=force)
+        language = "text" if isinstance(session.step(step_id), m.QuizStep) else "python"
+        self.post_message(msg.SolutionReady(step_id, code, language))
+
+    @on(msg.SolutionReady)
+    def _solution_ready(self, event: msg.SolutionReady) -> None:
+        title = self.view.step.title if self.view else event.step_id
+        self.push_screen(SolutionScreen(f"Solution: {title}", event.code, event.language))
+
+    def action_reset(self) -> None:
+        if self.view is None or self.running:
+            return
+        step_id = self.view.step.id
+
+        def then(yes: bool | None) -> None:
+            if yes:
+                self.reset_step(step_id)
+
+        detail = ("Your code goes back to the starter and this step's progress is cleared. "
+                  "Your current code is kept in a .bak file next to it, and ctrl+z undoes "
+                  "the reset in the editor.")
+        self.push_screen(ConfirmScreen("Reset this step?", detail, yes="Reset"), then)
+
+    @work(thread=True, exclusive=True, group="step", exit_on_error=False)
+    def reset_step(self, step_id: str) -> None:
+        session = self._session()
+        session.reset(step_id)
+        with self._write_lock:
+            self._written[step_id] = self._edits
+        view = read_step_view(session, step_id)
+        self.post_message(msg.StepLoaded(view, keep_undo=True))
+
+    # ------------------------------------------------------------------ moving around
+    def action_next_step(self) -> None:
+        if self.view is None or self.session is None:
+            return
+        next_id = self.session.next_step_id(self.view.step.id)
+        if next_id is None:
+            self.notify("This is the last step of the course.")
+            return
+        status = next((s for s in self.statuses if s.id == next_id), None)
+        if status is not None and status.status == LOCKED:
+            self.notify("The next step opens once you pass this one: ctrl+r checks your code.",
+                        severity="warning")
+            return
+        self.go_to(next_id)
+
+    def action_next_pane(self) -> None:
+        self.show_pane(PANES[(PANES.index(self.pane) + 1) % len(PANES)])
+
+    def action_course_map(self) -> None:
+        self.read_course_map()
+
+    @work(thread=True, exclusive=True, group="map", exit_on_error=False)
+    def read_course_map(self) -> None:
+        session = self._session()
+        self.post_message(msg.CourseMapReady(session.statuses(), session.summary(),
+                                             session.warnings))
+
+    @on(msg.CourseMapReady)
+    def _show_course_map(self, event: msg.CourseMapReady) -> None:
+        self.statuses = event.statuses
+        current = self.view.step.id if self.view else None
+
+        def then(step_id: str | None) -> None:
+            if step_id and step_id != current:
+                self.go_to(step_id)
+
+        self.push_screen(CourseMapScreen(event.statuses, event.summary, event.warnings, current),
+                         then)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_rows()))
+
+    def key_rows(self) -> KeyRows:
+        rows = [(_keys(b.key), b.tooltip or b.description) for b in BINDINGS]
+        return [("Tutor", rows), ("Editor", EDITOR_KEYS),
+                ("Anywhere", [("ctrl+p", "command palette: every action and every step")])]
+
+    # ------------------------------------------------------------------ external editor
+    def action_edit_externally(self) -> None:
+        if self.view is None or self.view.is_quiz or self.running:
+            return
+        self.prepare_external_edit(self.view.step.id, self._pending())
+
+    @work(thread=True, exclusive=True, group="step", exit_on_error=False)
+    def prepare_external_edit(self, step_id: str, pending: tuple[str, str, int] | None) -> None:
+        if pending is not None:
+            self._write(*pending)
+        self.post_message(msg.ExternalEditReady(step_id, self._session().file_of(step_id)))
+
+    @on(msg.ExternalEditReady)
+    def _external_edit(self, event: msg.ExternalEditReady) -> None:
+        command = editor_command()
+        if command is None:
+            self.notify("Set $EDITOR (for example: export EDITOR=nano) to edit in your editor.",
+                        severity="warning", markup=False)
+            return
+        try:
+            self.edit_file(command, event.path)
+        except Exception as exc:  # the editor is the learner's program: report, never crash
+            self.notify(f"{shlex.join(command)} failed: {exc}", severity="error", markup=False)
+            return
+        self.reload_code(event.step_id)
+
+    def edit_file(self, command: list[str], path: Path) -> None:
+        """Hand the terminal to the learner's editor until it exits."""
+        with self.suspend():
+            subprocess.run([*command, str(path)], check=False)
+
+    @work(thread=True, exclusive=True, group="step", exit_on_error=False)
+    def reload_code(self, step_id: str) -> None:
+        self.post_message(msg.CodeReloaded(step_id, self._session().read_code(step_id)))
+
+    @on(msg.CodeReloaded)
+    def _code_reloaded(self, event: msg.CodeReloaded) -> None:
+        if self.view is None or self.view.step.id != event.step_id:
+            return
+        editor = self.query_one(CodeEditor)
+        editor.show_code(event.code, keep_undo=True)
+        self._begin_run("check", from_editor=False)
+
+    # ------------------------------------------------------------------ app-wide
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what cannot be done now, so the footer shows only keys that work."""
+        if action in STEP_ACTIONS and len(self.screen_stack) > 1:
+            return False  # a dialog is open: its keys only
+        return self._can(action)
+
+    def _can(self, action: str) -> bool | None:
+        if action == "cancel":
+            return self.running is not None
+        if action not in STEP_ACTIONS or action == "help":
+            return True
+        if self.view is None:
+            return False
+        quiz = self.view.is_quiz
+        if action in ("run", "edit_externally", "save", "goto_line") and quiz:
+            return False
+        if action == "goto_line":
+            return bool(self.verdict and self.verdict.line)
+        if action in ("check", "run", "reset", "edit_externally") and self.running:
+            return None
+        if action == "hint" and not self.view.hint_total:
+            return False
+        return True
+
+    def action_quit(self) -> None:
+        """Save what is typed and stop a running check before leaving."""
+        if self.cancel is not None and self.running:
+            self.cancel.cancel()
+        pending = self._pending()
+        if pending is not None:
+            try:
+                self._write(*pending)
+            except OSError as exc:
+                self.notify(f"Could not save your code: {exc}", severity="error", markup=False)
+                return
+        self.exit()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed becomes a message on screen, never a crash."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        group = event.worker.group
+        if group == "open":
+            self._open_failed(error)
+            return
+        if group == "run" and self.running:
+            self._end_run()
+            self.query_one(OutputPanel).stop("The tutor could not run this (see the message).")
+        if isinstance(error, SessionError):
+            self.notify(str(error), severity="warning", markup=False)
+        else:
+            self.notify(f"{type(error).__name__}: {error}", title="Something went wrong",
+                        severity="error", timeout=15, markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): every action, and every step that is open."""
+        for binding in BINDINGS:
+            if binding.action != "quit" and self._can(binding.action):
+                yield SystemCommand(binding.description if binding.description != "$EDITOR"
+                                    else "Open in $EDITOR", binding.tooltip,
+                                    partial(self.run_action, binding.action))
+        for status in self.statuses:
+            if status.status != LOCKED:
+                yield SystemCommand(f"Go to: {status.title}", f"{status.id} ({status.status})",
+                                    partial(self.go_to, status.id))
+        yield from super().get_system_commands(screen)
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise SessionError("the course is still opening")
+        return self.session
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _with_status(view: StepView, status: StepStatus) -> StepView:
+    return replace(view, status=status)
+
+
+def _file_label(path: Path | None, show_paths: bool) -> str:
+    if path is None:
+        return "code"
+    if not show_paths:
+        return path.name
+    home = Path.home()
+    try:
+        return f"~/{path.relative_to(home)}"
+    except ValueError:
+        return str(path)
+
+
+def _keys(key: str) -> str:
+    """``ctrl+r,f5`` as ``ctrl+r / F5``."""
+    names = {"escape": "Esc"}
+    return " / ".join(names.get(k, k.upper() if k[0] == "f" and k[1:].isdigit() else k)
+                      for k in key.split(","))
+
+
+def editor_command() -> list[str] | None:
+    """$VISUAL or $EDITOR, else a terminal editor that is installed."""
+    for name in ("VISUAL", "EDITOR"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return shlex.split(value)
+    for fallback in ("nano", "vim", "vi"):
+        if shutil.which(fallback):
+            return [fallback]
+    return None
+
+
+def make_app(session_factory: SessionFactory, options: TutorOptions | None = None) -> TutorApp:
+    """The app over any session: the real one, or one the tests build on a fixture course."""
+    return TutorApp(session_factory, options)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """``pytorch-tutor`` with no command."""
+    factory = partial(Session.open, lessons=args.lessons, device=args.device,
+                      workspace=args.workspace, unlock_all=args.unlock_all)
+    app = make_app(factory)
+    app.run()
+    return app.return_code or 0

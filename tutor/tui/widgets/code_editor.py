@@ -1,0 +1,43 @@
+"""The learner's file in a Python code editor that reports real edits upward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.message import Message
+from textual.widgets import TextArea
+from textual.widgets.text_area import Selection
+
+
+class CodeEditor(TextArea):
+    """``TextArea.code_editor`` plus: a baseline text, so loading a file is not an edit."""
+
+    @dataclass
+    class Edited(Message):
+        """The text now differs from what was loaded; the app saves it after a pause."""
+
+        editor: CodeEditor
+
+    baseline: str = ""
+
+    def show_code(self, code: str, keep_undo: bool = False) -> None:
+        """Load ``code``; with ``keep_undo`` as an edit, so ctrl+z brings the old text back."""
+        self.baseline = code
+        if keep_undo and self.text != code:
+            self.replace(code, (0, 0), self.document.end)
+        else:
+            self.load_text(code)
+        self.move_cursor((0, 0))
+
+    def goto_line(self, line: int) -> None:
+        """Select a 1-based line and bring it into view (the line an error points at)."""
+        row = max(0, min(line - 1, self.document.line_count - 1))
+        end = len(self.document.get_line(row))
+        self.selection = Selection((row, 0), (row, end))
+        self.scroll_cursor_visible(center=True, animate=False)
+
+    @on(TextArea.Changed)
+    def _report_edit(self, event: TextArea.Changed) -> None:
+        if event.text_area is self and self.text != self.baseline:
+            self.post_message(self.Edited(self))
