@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import io
 import threading
 import time
@@ -72,7 +73,7 @@ def test_manual_mode_checks_on_enter_and_takes_commands(tmp_path):
     assert code == 0
     assert "Press Enter to check it" in text
     assert "Hint 1/2: Use `torch.arange`." in text
-    assert text.count("✗ not yet") == 2
+    assert text.count("✗ not yet basics.compare") == 2
     assert "✓ passed basics.compare" in text
     assert "Stopped watching" in text
 
@@ -100,28 +101,18 @@ def test_the_last_step_ends_the_course(tmp_path):
 
 
 def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys):
-    started = threading.Event()
     cancelled = []
 
     class Held(HeldSession):
         def check(self, step_id=None, file=None, on_output=None, cancel=None):
-            started.set()
+            _thread.interrupt_main()  # the learner presses ctrl+c mid-check
             verdict = super().check(step_id, file, on_output, cancel)
             cancelled.append(cancel.cancelled)
             return verdict
 
     monkeypatch.setattr(cli.Session, "open", Held.open)
-
-    def interrupt_when_running(self, timeout=None):
-        if started.is_set():
-            raise KeyboardInterrupt
-        time.sleep(0.01)
-
-    monkeypatch.setattr(threading.Thread, "join", interrupt_when_running, raising=True)
     code = cli.main(["--lessons", str(FIXTURE), "--device", "cpu", "--workspace",
                      str(tmp_path / "ws"), "watch"])
-    monkeypatch.undo()
-    wait_until(lambda: cancelled)
     assert code == 0
-    assert cancelled == [True]
+    assert cancelled == [True]  # the run was stopped, not left behind
     assert "Stopped watching" in capsys.readouterr().out

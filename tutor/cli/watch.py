@@ -101,8 +101,8 @@ class Watcher:
 
         self.say(paint(f"\nChecking {step.id}…", "dim", self.out))
         thread = threading.Thread(target=work, daemon=True)
-        thread.start()
         try:
+            thread.start()
             while thread.is_alive():
                 thread.join(0.1)
         except KeyboardInterrupt:
@@ -194,7 +194,6 @@ class Watcher:
         if self.lines is not None:
             if not block:
                 self.stop.wait(self.poll_s)
-                return None
             return next(self.lines, None)
         if block:
             try:

@@ -52,6 +52,45 @@ class Checker:
     data_dir: str = ""
     limits: Limits = field(default_factory=Limits)
     seed_source: Callable[[], int] = field(default=lambda: secrets.randbelow(2**31))
+    prefetch: bool = False  # compute the next check's reference ahead (long-lived sessions)
+    _ahead: dict[str, _Prefetched] = field(default_factory=dict, init=False, repr=False)
+    _ahead_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def prepare(self, step: m.CodeStep) -> None:
+        """Start the reference run of ``step``'s next check now, while the learner types.
+
+        Each check still gets fresh inputs (a new seed): only the reference's run for that
+        seed is done ahead, so the check waits for the learner's code alone.
+        """
+        if not _cacheable(step):
+            return
+        with self._ahead_lock:
+            if step.id in self._ahead:
+                return
+            seed = self.seed_source()
+            self._ahead[step.id] = _Prefetched(
+                seed, lambda: self._start(step, "reference", step.solution, REFERENCE_FILENAME,
+                                          seed, None))
+
+    def wait_prepared(self, step: m.CodeStep) -> None:
+        """Block until the reference prepared for ``step`` is ready (benchmarks, tests)."""
+        with self._ahead_lock:
+            ahead = self._ahead.get(step.id)
+        if ahead is not None:
+            ahead.wait()
+
+    def _reference(self, step: m.CodeStep, seed: int | None) -> tuple[int, RunHandle | None]:
+        """The seed for this check and its reference run: prefetched if one is ready."""
+        with self._ahead_lock:
+            ahead = self._ahead.pop(step.id, None)
+        if ahead is not None:
+            return ahead.seed, ahead
+        seed = self.seed_source() if seed is None else seed
+        if not plan.needs_reference(step):
+            return seed, None
+        handle = self._start(step, "reference", step.solution, REFERENCE_FILENAME, seed, None,
+                             judge=bool(plan.metrics_for(step)))
+        return seed, handle
 
     def check(
         self,
@@ -60,17 +99,19 @@ class Checker:
         filename: str,
         on_output: Callable[[str], None] | None = None,
         cancel: Cancel | None = None,
+        prefetch_next: bool | None = None,
     ) -> Verdict:
-        """Run ``code`` for ``step`` and judge it against the step's checks."""
+        """Run ``code`` for ``step`` and judge it against the step's checks.
+
+        ``prefetch_next`` (default: the checker's ``prefetch``) starts the next check's
+        reference run as soon as this one ends.
+        """
         early = self._before_running(step, code)
         if early is not None:
             return early
         cancel = cancel or Cancel()
-        seed = self.seed_source()
-        reference = None
-        if plan.needs_reference(step):
-            reference = self._start(step, "reference", step.solution, REFERENCE_FILENAME, seed,
-                                    None, judge=bool(plan.metrics_for(step)))
+        seed, reference = self._reference(step, None)
+        if reference is not None:
             cancel.bind(reference)
         learner = self._start(step, "learner", code, filename, seed, on_output)
         cancel.bind(learner)
@@ -80,6 +121,9 @@ class Checker:
             learner.close()
             if reference is not None:
                 reference.close()
+            ahead = self.prefetch if prefetch_next is None else prefetch_next
+            if ahead and not cancel.cancelled:
+                self.prepare(step)
 
     def run(
         self,
@@ -177,6 +221,48 @@ class Checker:
         verdict = _verdict(step.id, mine, checks=results)
         verdict.passed = bool(results) and all(r.passed for r in results)
         return verdict
+
+
+def _cacheable(step: m.CodeStep) -> bool:
+    """A reference can run ahead unless a judge must wait for the learner's values."""
+    return plan.needs_reference(step) and not plan.metrics_for(step)
+
+
+class _Prefetched:
+    """A reference run started ahead of its check; looks like a RunHandle to ``_judge``."""
+
+    def __init__(self, seed: int, start: Callable[[], RunHandle]):
+        self.seed = seed
+        self._result: RunResult | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(start,), daemon=True)
+        self._thread.start()
+
+    def _run(self, start: Callable[[], RunHandle]) -> None:
+        try:
+            handle = start()
+            try:
+                self._result = handle.wait()
+            finally:
+                handle.close()
+        except BaseException as exc:  # reported by wait(), in the checking thread
+            self._error = exc
+
+    def wait(self) -> RunResult:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def judge(self, learner: RunResult) -> dict[str, Any]:
+        return {}
+
+    def cancel(self) -> None:
+        """The reference is shared work: it finishes even if this check is cancelled."""
+
+    def close(self) -> None:
+        """Nothing to release: the run closed itself when it finished."""
 
 
 def _verdict(step_id: str, result: RunResult, error: str | None = None,

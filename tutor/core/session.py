@@ -101,7 +101,7 @@ class Session:
             runner = WarmRunner() if warm else SubprocessRunner()
             if warm:
                 runner.warm_up()
-        checker = Checker(runner, device=device, data_dir=str(data))
+        checker = Checker(runner, device=device, data_dir=str(data), prefetch=warm)
         return cls(course, store, Workspace(root, course.id), checker, unlock_all)
 
     def close(self) -> None:
@@ -177,6 +177,8 @@ class Session:
         step = self.step(step_id)
         if isinstance(step, m.CodeStep):
             self.file_of(step_id)
+            if self.checker.prefetch and status.status != SKIPPED:
+                self.checker.prepare(step)  # the first check then waits for the learner only
         return step
 
     # ------------------------------------------------------------------ code files

@@ -76,9 +76,11 @@ def validate_step(step: m.CodeStep, checker: Checker) -> StepReport:
     programs.append(("starter", step.starter, "!fail"))
     programs += [(f"accepts[{i}]", code, None) for i, code in enumerate(step.accepts)]
     programs += [(f"rejects[{i}]", r.code, r.feedback) for i, r in enumerate(step.rejects)]
-    for label, code, expect_fail in programs:
+    checker.prepare(step)
+    for index, (label, code, expect_fail) in enumerate(programs):
         started = time.monotonic()
-        verdict = checker.check(step, code, f"<{step.id} {label}>")
+        more = index + 1 < len(programs)
+        verdict = checker.check(step, code, f"<{step.id} {label}>", prefetch_next=more)
         took = time.monotonic() - started
         if verdict.skipped:
             report.skipped = verdict.skipped

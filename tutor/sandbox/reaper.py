@@ -82,8 +82,8 @@ def tagged(token: str, table: dict[int, tuple[int, str]] | None = None) -> set[i
     return found
 
 
-def kill_tree(root: int, token: str, rounds: int = 50) -> int:
-    """SIGKILL ``root``, its descendants and every process tagged with ``token``.
+def kill_tree(root: int, token: str | None, rounds: int = 50) -> int:
+    """SIGKILL ``root``, its descendants and every process tagged with ``token`` (if any).
 
     Repeats until nothing is left alive (a fork bomb keeps forking while we kill), and
     reaps the zombies that are ours. Returns how many processes were signalled.
@@ -95,7 +95,9 @@ def kill_tree(root: int, token: str, rounds: int = 50) -> int:
     signalled: set[int] = set()
     for _ in range(rounds):
         table = processes()
-        targets = descendants(root, table) | tagged(token, table)
+        targets = descendants(root, table)
+        if token is not None:
+            targets |= tagged(token, table)
         if root in table:
             targets.add(root)
         alive = {pid for pid in targets if table.get(pid, (0, "Z"))[1] not in ("Z", "X")}

@@ -206,6 +206,7 @@ class ProcessRun:
         read_fd, write_fd = os.pipe()
         try:
             env = child_env(self.token, self.run_dir, request.threads)
+            self.spawned_by = spawn
             self.proc = spawn(self.run_dir, env, write_fd)
         except BaseException:
             os.close(read_fd)
@@ -368,7 +369,10 @@ class ProcessRun:
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def _kill(self) -> None:
-        reaper.kill_tree(self.proc.pid, self.token)
+        adopts_orphans = getattr(self.spawned_by, "adopts_orphans", False)
+        if adopts_orphans and self.proc.poll() is not None:
+            return  # a forked worker's orphans went to the warm parent, which kills them
+        reaper.kill_tree(self.proc.pid, None if adopts_orphans else self.token)
 
     def _finish(self, result: RunResult) -> None:
         """End the process tree, collect the output and fill in the timings."""

@@ -60,6 +60,18 @@ class _Forked:
         return self.returncode
 
 
+class _OrphanAdopting:
+    """A spawner whose workers' orphans are adopted and killed by the warm parent."""
+
+    adopts_orphans = True
+
+    def __init__(self, spawn: Any):
+        self._spawn = spawn
+
+    def __call__(self, run_dir: str, env: dict[str, str], result_fd: int) -> ChildProcess:
+        return self._spawn(run_dir, env, result_fd)
+
+
 class WarmRunner:
     """Owns one warm parent; ``start`` forks a worker from it for each run."""
 
@@ -126,6 +138,12 @@ class WarmRunner:
         self.close()
 
     @property
+    def spawn(self):  # type: ignore[no-untyped-def]
+        """The spawner handed to ProcessRun, marked as one whose orphans are looked after."""
+        spawn = self._spawn
+        return _OrphanAdopting(spawn)
+
+    @property
     def is_warm(self) -> bool:
         return self._ready.is_set() and not self._failed
 
@@ -136,11 +154,12 @@ class WarmRunner:
         if self._failed or self._control is None:
             return self.cold.start(request, on_output)
         try:
-            return ProcessRun(self._spawn, request, on_output)
+            return ProcessRun(self.spawn, request, on_output)
         except WarmStartError:
             return self.cold.start(request, on_output)
 
     def _spawn(self, run_dir: str, env: dict[str, str], result_fd: int) -> ChildProcess:
+        """Fork a worker from the warm parent (which adopts and kills its orphans)."""
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()

@@ -1,0 +1,122 @@
+"""How long from "check" to verdict: warm (forked) workers against cold interpreters.
+
+Checks a tensor step of the fixture course the way the TUI does and prints the figures:
+``warm_*`` forks workers from a warm parent and has the reference computed ahead (while the
+learner types), ``warm_side_by_side_*`` runs the reference next to the learner's code,
+``cold_*`` starts two fresh interpreters per check (the baseline, measured in the same run).
+The verdict is always decided in this process. A benchmark, not a test: it asserts nothing.
+
+    python benchmarks/check_latency.py [--json] [--warm N] [--cold N] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tutor.core.checker import Checker  # noqa: E402
+from tutor.core.loader import load_course  # noqa: E402
+from tutor.sandbox.runner import SubprocessRunner  # noqa: E402
+from tutor.sandbox.warm import WarmRunner  # noqa: E402
+
+STEP = "basics.compare"
+CODE = "import torch\nt = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def time_checks(checker: Checker, count: int) -> list[float]:
+    """Milliseconds per check. With ``checker.prefetch``, the learner "types" between
+    checks: the next reference finishes before the next check starts, as in the TUI."""
+    step = load_course(ROOT / "tests" / "fixtures" / "course").step(STEP)
+    times = []
+    for _ in range(count):
+        if checker.prefetch:
+            checker.prepare(step)
+            checker.wait_prepared(step)
+        started = time.perf_counter()
+        verdict = checker.check(step, CODE, "bench.py")
+        times.append((time.perf_counter() - started) * 1000)
+        if not verdict.passed:
+            raise SystemExit(f"the benchmark's own solution failed: {verdict.to_json()}")
+    return times
+
+
+def ui_first_frame_ms() -> float | None:
+    """Time for a fresh process to import the app and draw its first frame headless."""
+    probe = (
+        "import time; t = time.perf_counter()\n"
+        "import asyncio, sys\n"
+        "from tutor.tui.app import make_app\n"
+        "async def main():\n"
+        "    app = make_app()\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        print((time.perf_counter() - t) * 1000, 'torch' in sys.modules)\n"
+        "asyncio.run(main())\n"
+    )
+    env = dict(os.environ, PYTORCH_TUTOR_HOME=tempfile.mkdtemp())
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              timeout=60, env=env)
+        first, torch_loaded = done.stdout.split()[-2:]
+    except (ValueError, subprocess.TimeoutExpired):
+        return None
+    return float(first) if torch_loaded == "False" else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--warm", type=int, default=40, help="warm checks to time")
+    parser.add_argument("--cold", type=int, default=5, help="cold checks to time")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    cold = time_checks(Checker(SubprocessRunner(), device=args.device), args.cold)
+    with WarmRunner() as runner:
+        runner.warm_up()
+        started = time.perf_counter()
+        checker = Checker(runner, device=args.device)
+        first = time_checks(checker, 1)[0]  # waits for the warm parent to be ready
+        ready_s = time.perf_counter() - started
+        side_by_side = time_checks(checker, args.warm)
+        warm = time_checks(Checker(runner, device=args.device, prefetch=True), args.warm)
+    figures = {
+        "step": STEP,
+        "device": args.device,
+        "cpus": os.cpu_count(),
+        "warm_p50_ms": round(statistics.median(warm), 1),
+        "warm_p95_ms": round(percentile(warm, 0.95), 1),
+        "cold_p50_ms": round(statistics.median(cold), 1),
+        "warm_side_by_side_p50_ms": round(statistics.median(side_by_side), 1),
+        "speedup_p50": round(statistics.median(cold) / statistics.median(warm), 1),
+        "warm_parent_ready_s": round(ready_s, 2),
+        "first_warm_check_ms": round(first, 1),
+        "ui_first_frame_ms": ui_first_frame_ms(),
+        "warm_runs": len(warm),
+        "cold_runs": len(cold),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    for key, value in figures.items():
+        print(f"{key:>22}: {value}")
+
+
+if __name__ == "__main__":
+    main()

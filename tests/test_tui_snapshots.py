@@ -1,0 +1,75 @@
+"""What the learner sees, at 80x24 and at a large size. Review `snapshot_report.html`
+before `pytest --snapshot-update`. Timings, paths and the cursor blink are off (``QUIET``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_support import SOLUTION, build_app, settle
+
+from tutor.tui.widgets.code_editor import CodeEditor
+
+SMALL, LARGE = (80, 24), (160, 48)
+RAISES = "import torch\n\nt = torch.zeros(2, 3)\nraise ValueError('t is not ready')\n"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
+
+
+def steps(*actions):
+    """A ``run_before`` that settles after every action: a key, or code to put in the editor."""
+
+    async def run(pilot):
+        await settle(pilot)
+        for action in actions:
+            if action.startswith("code:"):
+                editor = pilot.app.query_one(CodeEditor)
+                editor.replace(action[5:], (0, 0), editor.document.end)
+            elif action.startswith("go:"):
+                pilot.app.go_to(action[3:])
+            else:
+                await pilot.press(action)
+            await settle(pilot)
+
+    return run
+
+
+def test_first_step_narrow_shows_the_lesson(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps())
+
+
+def test_code_pane_narrow(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("ctrl+f"))
+
+
+def test_failed_check_narrow(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("ctrl+r"))
+
+
+def test_passed_dialog_narrow(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=SMALL,
+                        run_before=steps(f"code:{SOLUTION}", "ctrl+r"))
+
+
+def test_course_map_narrow(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("ctrl+l"))
+
+
+def test_help_narrow(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("f1"))
+
+
+def test_quiz_narrow(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path, unlock_all=True), terminal_size=SMALL,
+                        run_before=steps("go:basics.quiz", "ctrl+f"))
+
+
+def test_first_step_large(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=LARGE, run_before=steps("ctrl+t"))
+
+
+def test_error_with_line_large(snap_compare, tmp_path):
+    assert snap_compare(build_app(tmp_path), terminal_size=LARGE,
+                        run_before=steps(f"code:{RAISES}", "ctrl+r", "ctrl+g"))
