@@ -172,7 +172,7 @@ def test_int64_where_float32_is_expected():
 
 def test_float64_from_numpy():
     message = diff(zeros(3, dtype="float64"), zeros(3))
-    assert "numpy arrays are float64 by default" in message
+    assert "float64 comes from numpy arrays" in message and ".double()" in message
     assert "torch.from_numpy" in message
 
 
@@ -389,3 +389,19 @@ def test_the_untouched_starter_placeholder_is_named_as_such():
                                   what="`t`")
     assert message == ("`t` is still `...`, the starter's placeholder: replace it with a "
                        "float32 tensor of shape [2, 3].")
+
+
+def test_wording_for_learners():
+    from tutor.sandbox.frames import Opaque
+
+    assert "an int64 tensor" in describe_difference(zeros(3, dtype="int64"), [1, 2, 3],
+                                                    what="`x`")
+    assert describe_difference(Opaque("ellipsis", "Ellipsis"), False, what="`gpu`") == (
+        "`gpu` is still `...`, the starter's placeholder: replace it with a bool.")
+    forgot = describe_difference(Opaque("builtin_function_or_method", "<built-in method size>"),
+                                 (2, 3), what="`shape`")
+    assert "forget the parentheses" in forgot
+    batch = describe_difference(zeros(32, 1, 28, 28), zeros(64, 1, 28, 28), what="`images`")
+    assert "batch size" in batch and "reduction" not in batch
+    reduced = describe_difference(zeros(4), zeros(3), what="`s`")
+    assert "dim=0 vs dim=1" in reduced  # [3, 4] summed over the wrong axis

@@ -366,7 +366,9 @@ def test_module_without_a_reference_module_is_a_lesson_error():
 def test_metric_bool():
     check = m.MetricCheck(expr="loss_fell(losses)")
     passed(judge(check, metrics={"k:0": True}))
-    assert failed(judge(check, metrics={"k:0": False})) == "`loss_fell(losses)` is False."
+    assert failed(judge(check, metrics={"k:0": False})) == "`loss_fell(losses)` is not true yet."
+    named = m.MetricCheck(expr="loss_fell(losses)", name="the loss went down")
+    assert failed(judge(named, metrics={"k:0": False})) == "Not yet: the loss went down."
 
 
 def test_metric_range():

@@ -162,12 +162,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     data: dict[str, Any] = {"id": step.id, "lesson": step.lesson_id, "title": step.title,
                             "kind": step.kind, "explanation": step.explanation,
                             "status": session.status_of(step.id).status}
-    text = [paint(f"{step.title}  ({step.id})", "bold"), "", step.explanation.strip()]
+    text = [paint(f"{step.title}  ({step.id})", "bold")]
+    if step.explanation.strip():
+        text += ["", step.explanation.strip()]
     if step.kind == "quiz":
-        data.update(question=step.question, choices=list(step.choices))
+        several = len(step.answer) > 1
+        data.update(question=step.question, choices=list(step.choices), several=several)
         text += ["", step.question.strip(), ""]
         text += [f"  {i}. {choice}" for i, choice in enumerate(step.choices, 1)]
-        text += ["", f"Answer with: pytorch-tutor answer {step.id} N"]
+        how = ("(several choices are right: give them all, e.g. `1 3`)" if several
+               else "N")
+        text += ["", f"Answer with: pytorch-tutor answer {step.id} {how}"]
     else:
         path = session.file_of(step.id)
         data["file"] = str(path)

@@ -145,11 +145,9 @@ class Checker:
             result = handle.wait()
         finally:
             handle.close()
-        verdict = _failed_run(step.id, result)
         if result.ok:
-            verdict.error = None
-            verdict.passed = False
-        return verdict
+            return _verdict(step.id, result)
+        return _failed_run(step.id, result)
 
     # ------------------------------------------------------------------ internals
     def _before_running(self, step: m.CodeStep, code: str, with_checks: bool = True) -> Verdict | None:
@@ -278,6 +276,8 @@ def _failed_run(step_id: str, result: RunResult) -> Verdict:
         text = result.error.format()
         if result.error.frames:
             line = result.error.frames[-1].get("line")
+        if "ellipsis" in result.error.message:
+            text += "\n\n`...` is the starter's placeholder: replace it with your code."
         if result.status == "memory":
             text += ("\n\nYour code ran out of memory (the limit is there to protect your "
                      "machine). Use smaller tensors or fewer at a time.")
@@ -291,6 +291,7 @@ def _failed_run(step_id: str, result: RunResult) -> Verdict:
 
 
 def _lesson_error(result: RunResult) -> str:
-    why = result.error.format() if result.error else result.detail
+    why = result.error.format("Traceback (the reference solution):") if result.error else (
+        result.detail)
     return ("lesson error: the step's reference solution did not run "
             f"({result.status}). Please report this to the lesson's author.\n{why}")

@@ -228,7 +228,12 @@ def _same_rank_fix(got: Shape, want: Shape) -> str:
         return BROADCAST
     if math.prod(got) == math.prod(want):
         return _reshape_message(want)
-    reduced = _wrong_reduction(got, want)
+    differing = [k for k, (g, w) in enumerate(zip(got, want, strict=True)) if g != w]
+    if differing == [0] and len(got) >= 3:
+        return ("Only the first axis differs, which is usually the batch: check the batch "
+                "size, or how many items you took.")
+    # Reductions that hit the wrong axis are typical of vectors and matrices, not of batches.
+    reduced = _wrong_reduction(got, want) if len(got) <= 2 else None
     if reduced is None:
         return ""
     source, mine, theirs = reduced
@@ -389,8 +394,8 @@ def _dtype_hint(got: str, want: str, kind: str) -> str:
         )
     if want == "float32" and got == "float64":
         return (
-            "numpy arrays are float64 by default; torch.from_numpy keeps that: use .float() "
-            "or dtype=torch.float32"
+            "float64 comes from numpy arrays (their default, which torch.from_numpy keeps), "
+            "from dtype=torch.float64 or from .double(): use .float() or dtype=torch.float32"
         )
     if got == "float32" and not want.startswith("float"):
         return (
@@ -537,7 +542,11 @@ def wrong_type(got: Any, expected: Any, what: str) -> str:
     """"`x` is <what it is>, expected <what it should be>", with a conversion when known."""
     if is_placeholder(got):
         return (f"{what} is still `...`, the starter's placeholder: replace it with "
-                f"{describe(expected)}.")
+                f"{describe_kind(expected)}.")
+    if isinstance(got, Opaque) and got.type in CALLABLE_TYPES and type_name(expected) not in (
+            CALLABLE_TYPES):
+        return (f"{what} is a function, not its result: did you forget the parentheses, "
+                f"e.g. `t.size()` instead of `t.size`? Expected {describe_kind(expected)}.")
     text = f"{what} is {describe(got)}, expected {describe(expected)}"
     hint = conversion_hint(got, type_name(expected))
     if not hint:
@@ -586,11 +595,11 @@ def describe(value: Any) -> str:
     if isinstance(value, Tensor):
         noun = "numpy array" if value.kind == "ndarray" else "tensor"
         where = "" if value.device == "cpu" else f" on {value.device}"
-        return f"a {value.dtype} {noun} of shape {format_shape(value.shape)}{where}"
+        return f"{article(value.dtype)} {value.dtype} {noun} of shape {format_shape(value.shape)}{where}"
     if isinstance(value, Module):
-        return f"a {value.type} module"
+        return f"{article(value.type)} {value.type} module"
     if isinstance(value, Opaque):
-        return f"a {value.type} ({clip(value.repr)})"
+        return f"{article(value.type)} {value.type} ({clip(value.repr)})"
     if isinstance(value, Raised):
         return f"an error ({value.error.type})"
     if value is MISSING:
@@ -605,7 +614,28 @@ def describe(value: Any) -> str:
         return f"a {type(value).__name__} of {_count(len(value), 'item')}"
     if isinstance(value, dict):
         return f"a dict with {_count(len(value), 'key')}"
-    return f"a {type(value).__name__}"
+    return f"{article(type(value).__name__)} {type(value).__name__}"
+
+
+def describe_kind(value: Any) -> str:
+    """Like ``describe`` but without giving away a scalar's value: "a bool", "an int"."""
+    if isinstance(value, (bool, int, float)):
+        return f"{article(type(value).__name__)} {type(value).__name__}"
+    if isinstance(value, str):
+        return "a string"
+    return describe(value)
+
+
+def article(word: str) -> str:
+    """ "a" or "an" before ``word`` as it is read aloud (an int64, a uint8, an Image)."""
+    lowered = word.lower()
+    if lowered.startswith(("uint", "uni", "use", "one")):
+        return "a"
+    return "an" if lowered[:1] in "aeio" else "a"
+
+
+CALLABLE_TYPES = ("function", "builtin_function_or_method", "method", "method-wrapper",
+                  "builtin_method")
 
 
 def format_shape(shape: Pattern) -> str:

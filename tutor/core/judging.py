@@ -212,10 +212,12 @@ def _call(check: m.CallCheck, index: int, run: Run) -> str | None:
             f"{name} is {describe(got)}, expected a function: define it with "
             f"`def {check.function}(...):`."
         )
-    inputs = _inputs(check)
+    shown = (run.reference or {}).get(f"c:{index}:inputs")
     for trial, (mine, theirs) in enumerate(zip(got, expected, strict=True)):
+        inputs = _inputs(check, shown[trial] if _is_listing(shown, trial) else None)
         if isinstance(theirs, Raised):
-            raise LessonError(f"the reference {name} raised {inputs}:\n{theirs.error.format()}")
+            raise LessonError(f"the reference {name} raised ({inputs[0].lower()}{inputs[1:]}):"
+                              f"\n{theirs.error.format('Traceback (the reference solution):')}")
         problem = describe_difference(
             mine, theirs, rtol=check.rtol, atol=check.atol, axes=check.axes,
             what=f"`{check.function}(...)`",
@@ -226,10 +228,19 @@ def _call(check: m.CallCheck, index: int, run: Run) -> str | None:
     return None
 
 
-def _inputs(check: m.CallCheck) -> str:
-    parts = [arg.describe() for arg in check.args]
-    parts += [f"{key}={arg.describe()}" for key, arg in check.kwargs]
+def _inputs(check: m.CallCheck, shown: list[str] | None) -> str:
+    """"For <the arguments>", from what the reference was really called with when known."""
+    if shown is not None:
+        parts = list(shown)
+    else:
+        parts = [arg.describe() for arg in check.args]
+        parts += [f"{key}={arg.describe()}" for key, arg in check.kwargs]
     return f"For {join_words(parts)}" if parts else "When called with no arguments"
+
+
+def _is_listing(shown: Any, trial: int) -> bool:
+    return (isinstance(shown, list) and trial < len(shown) and isinstance(shown[trial], list)
+            and all(isinstance(part, str) for part in shown[trial]))
 
 
 # --------------------------------------------------------------------------- module
@@ -401,7 +412,9 @@ def _metric(check: m.MetricCheck, index: int, run: Run) -> str | None:
     if isinstance(value, Tensor) and value.numel == 1 and value.data is not None:
         value = value.data.reshape(-1)[0].item()
     if isinstance(value, bool):
-        return None if value else f"{label} is False."
+        if value:
+            return None
+        return f"Not yet: {check.name}." if check.name else f"`{check.expr}` is not true yet."
     if not isinstance(value, (int, float)):
         raise LessonError(f"{label} gave {describe(value)}; a metric must give a bool or a number")
     return _out_of_range(label, value, check.min, check.max)
@@ -427,7 +440,8 @@ def _stdout(check: m.StdoutCheck, index: int, run: Run) -> str | None:
             pattern = re.compile(check.matches, re.MULTILINE)
         except re.error as exc:
             raise LessonError(f"/{check.matches}/ is not a valid regex: {exc}") from None
-        wanted = f"a line matching /{check.matches}/"
+        # An author's name for the check reads better than a regular expression.
+        wanted = check.name or f"a line matching /{check.matches}/"
         found = pattern.search(printed) is not None
     else:
         raise LessonError("an output check needs `contains` or `matches`")

@@ -42,10 +42,17 @@ class StepReport:
         return sum(a.duration_s for a in self.attempts)
 
 
-def feedback_text(verdict: Verdict) -> str:
-    """Everything a learner would read about a verdict, for matching ``rejects``."""
+def feedback_text(verdict: Verdict, step: m.CodeStep) -> str:
+    """The feedback the tutor generated for a verdict, for matching ``rejects``.
+
+    Check titles and the author's own advice are left out: a reject must be recognised by
+    the diagnosis, not by text the author wrote into the lesson.
+    """
     parts = [verdict.error or ""]
-    parts += [f"{c.name}\n{c.message}" for c in verdict.checks if not c.passed]
+    for check, result in zip(step.checks, verdict.checks, strict=False):
+        if not result.passed:
+            parts.append(result.message.removesuffix(check.message).rstrip()
+                         if check.message else result.message)
     return "\n".join(p for p in parts if p)
 
 
@@ -85,12 +92,13 @@ def validate_step(step: m.CodeStep, checker: Checker) -> StepReport:
         if verdict.skipped:
             report.skipped = verdict.skipped
             return report
-        report.attempts.append(_judge_attempt(label, verdict, expect_fail, took))
+        report.attempts.append(_judge_attempt(label, verdict, step, expect_fail, took))
     return report
 
 
-def _judge_attempt(label: str, verdict: Verdict, expect_fail: str | None, took: float) -> Attempt:
-    text = feedback_text(verdict)
+def _judge_attempt(label: str, verdict: Verdict, step: m.CodeStep, expect_fail: str | None,
+                   took: float) -> Attempt:
+    text = feedback_text(verdict, step)
     if expect_fail is None:
         if verdict.passed:
             return Attempt(label, True, duration_s=took)

@@ -2,7 +2,9 @@
 reports what the checks need, as one framed message on a private channel.
 
 Started as ``python -I -u -B -m tutor.sandbox.child FD`` in a fresh directory. It reads
-one request from stdin, limits itself, runs the code and writes the result to ``FD``.
+one request from stdin, limits and isolates itself (``isolation.apply``, while still
+single-threaded: before torch is imported here, right after the fork in a warm worker),
+runs the code and writes the result, with the isolation report, to ``FD``.
 A reference worker started with ``judge`` then waits for the learner's exported values
 and evaluates the step's metrics on them: the learner's code never runs in this process.
 """
@@ -25,13 +27,13 @@ def main() -> None:
     result_fd = int(sys.argv[1])
     requests = os.fdopen(os.dup(0), "rb")
     _detach_stdin()
-    from tutor.sandbox import frames, reaper
+    from tutor.sandbox import frames, isolation, reaper
 
     reaper.become_subreaper()  # orphans of the learner's code stay in our tree
 
     request, _ = frames.read_message(requests)
     apply_limits(request.get("limits", {}))
-    worker = Worker(request)
+    worker = Worker(request, isolation.apply(request, os.getcwd()))
     message = worker.run()
     _write(result_fd, message)
     if request.get("judge") and worker.status == "ok":
@@ -74,8 +76,9 @@ def apply_limits(limits: dict[str, int]) -> None:
 class Worker:
     """Runs one program and its probes; every failure becomes a status, never a crash."""
 
-    def __init__(self, request: dict[str, Any]):
+    def __init__(self, request: dict[str, Any], isolation: dict[str, Any] | None = None):
         self.request = request
+        self.isolation = isolation or {}
         self.filename = request.get("filename", "<your code>")
         self.status = "ok"
         self.ns: dict[str, Any] = {}
@@ -84,7 +87,8 @@ class Worker:
     def run(self) -> bytes:
         from tutor.sandbox import frames
 
-        header: dict[str, Any] = {"status": "ok", "role": self.request.get("role")}
+        header: dict[str, Any] = {"status": "ok", "role": self.request.get("role"),
+                                  "isolation": self.isolation}
         try:
             self.torch = _import_torch(self.request.get("threads", 1))
             self.device = resolve_device(self.torch, self.request.get("device", "cpu"))
@@ -98,9 +102,11 @@ class Worker:
 
         encoder = Encoder()
         try:
+            self.extra: dict[str, dict] = {}
             header["exports"] = {
                 probe["id"]: self._probe(probe, encoder) for probe in self.request.get("probes", [])
             }
+            header["exports"].update(self.extra)
         except TooLarge as exc:
             self.status = "too_large"
             header.update(status="too_large", error={"type": "TooLarge", "message": str(exc)})
@@ -160,7 +166,8 @@ class Worker:
             return {"t": "missing"}
         if not callable(fn):
             return enc.value(fn)
-        trials = []
+        trials: list[dict] = []
+        shown: list[list[str]] = []
         for trial in range(int(probe.get("trials", 1))):
             try:
                 args = [self._arg(spec, trial, i) for i, spec in enumerate(probe.get("args", []))]
@@ -170,7 +177,10 @@ class Worker:
                 }
             except Exception as exc:
                 raise RuntimeError(f"could not build the inputs of {probe['name']}: {exc}") from exc
+            shown.append([_show(v) for v in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()])
             trials.append(self._guarded(lambda a=args, k=kwargs: fn(*a, **k), enc))
+        # What each trial was called with, so feedback can show real values (not expressions).
+        self.extra[f"{probe['id']}:inputs"] = enc.value(shown)
         return {"t": "list", "items": trials}
 
     def _arg(self, spec: dict[str, Any], trial: int, index: int) -> Any:
@@ -274,8 +284,12 @@ class Worker:
             return tuple(self._rebuild(name, v) for v in value)
         if isinstance(value, dict):
             return {k: self._rebuild(name, v) for k, v in value.items()}
+        if isinstance(value, frames.Opaque) and value.type == "ellipsis":
+            raise TypeError(f"`{name}` is still `...`, the starter's placeholder: replace it "
+                            "with your code")
         if isinstance(value, (frames.Opaque, frames.Raised)):
-            raise TypeError(f"`{name}` holds a value the judge cannot use")
+            kind = f"a {value.type}" if isinstance(value, frames.Opaque) else "an error"
+            raise TypeError(f"`{name}` is {kind}, which cannot be measured")
         return value
 
 
@@ -324,6 +338,24 @@ def _make_tensor(torch: Any, spec: dict[str, Any], seed: int, device: Any) -> An
     if spec.get("requires_grad"):
         t.requires_grad_(True)
     return t
+
+
+def _show(value: Any) -> str:
+    """A short description of one generated argument, for messages."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is not None and dtype is not None:
+        name = str(dtype).removeprefix("torch.")
+        kind = "tensor" if type(value).__module__.startswith("torch") else "array"
+        device = str(getattr(value, "device", "cpu"))
+        where = "" if device == "cpu" else f" on {device}"
+        return f"{_article(name)} {name} {kind} of shape {list(shape)}{where}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeio" else "a"
 
 
 def _canonical_weights(torch: Any, module: Any, seed: int) -> None:

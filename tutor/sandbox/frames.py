@@ -106,9 +106,9 @@ class ErrorInfo:
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "message": self.message, "frames": self.frames}
 
-    def format(self) -> str:
+    def format(self, heading: str = "Traceback (your code):") -> str:
         """A traceback trimmed to the learner's code, with their file's line numbers."""
-        lines = ["Traceback (your code):"] if self.frames else []
+        lines = [heading] if self.frames else []
         for frame in self.frames:
             where = frame.get("name") or "<module>"
             lines.append(f"  line {frame.get('line')}, in {where}")

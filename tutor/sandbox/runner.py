@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tutor.sandbox import frames, reaper
+from tutor.sandbox import frames, isolation, reaper
 
 MiB = 1024 * 1024
 
@@ -45,6 +45,7 @@ class Limits:
     nofile: int = 1024
     output_bytes: int = 1 * MiB  # stdout beyond this stops the run
     stderr_bytes: int = 256 * 1024  # stderr beyond this is dropped
+    processes: int = 256  # processes and threads of one run, where a layer can bound them
 
     def for_child(self, device: str) -> dict[str, int]:
         cuda = device.startswith("cuda") or device == "auto"
@@ -53,6 +54,7 @@ class Limits:
             "data_bytes": 0 if (cuda or not self.memory_bytes) else int(self.memory_bytes),
             "fsize_bytes": self.fsize_bytes,
             "nofile": self.nofile,
+            "processes": self.processes,
         }
 
 
@@ -72,14 +74,21 @@ class RunRequest:
     data_dir: str = ""
     threads: int = 1
     limits: Limits = field(default_factory=Limits)
+    # Paths the code may neither read nor write: the course (its solutions), the tutor's
+    # home (progress), the learner's home and folder. Enforced where Landlock is available.
+    protect: tuple[str, ...] = ()
+    isolate_cuda: bool = False  # namespaces and Landlock on CUDA runs too (unverified)
 
     def message(self) -> bytes:
+        cuda = self.device.startswith("cuda") or self.device == "auto"
+        gpu = {"dir": isolation.gpu_lock_dir(), "slots": isolation.gpu_runs()} if cuda else None
         return frames.pack({
             "role": self.role, "code": self.code, "filename": self.filename,
             "setup": self.setup, "probes": self.probes, "metrics": self.metrics,
             "judge": self.judge, "seed": self.seed, "device": self.device,
             "data_dir": self.data_dir, "threads": self.threads,
-            "limits": self.limits.for_child(self.device),
+            "limits": self.limits.for_child(self.device), "protect": list(self.protect),
+            "isolate_cuda": self.isolate_cuda, "gpu": gpu,
         })
 
 

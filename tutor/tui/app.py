@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -28,8 +29,6 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from tutor.core import model as m
-from tutor.core.checker import Cancel
-from tutor.core.session import LOCKED, Session, SessionError, StepStatus
 from tutor.core.verdict import Verdict
 from tutor.tui import messages as msg
 from tutor.tui.options import TutorOptions
@@ -38,7 +37,13 @@ from tutor.tui.screens.course_map_screen import CourseMapScreen
 from tutor.tui.screens.help_screen import HelpScreen, KeyRows
 from tutor.tui.screens.passed_screen import PassedScreen
 from tutor.tui.screens.solution_screen import SolutionScreen
-from tutor.tui.step_view import StepView, newly_unlocked, position_of, read_step_view
+from tutor.tui.step_view import (
+    LOCKED,
+    StepView,
+    newly_unlocked,
+    position_of,
+    read_step_view,
+)
 from tutor.tui.widgets.code_editor import CodeEditor
 from tutor.tui.widgets.lesson_pane import LessonPane
 from tutor.tui.widgets.output_panel import OutputPanel
@@ -46,7 +51,12 @@ from tutor.tui.widgets.pane_bar import PaneBar
 from tutor.tui.widgets.quiz_panel import QuizPanel
 from tutor.tui.widgets.step_header import StepHeader
 
-SessionFactory = Callable[[], Session]
+if TYPE_CHECKING:  # the core's session and checker load in the opening worker, after the
+    # first frame: they bring the course loader, numpy and jsonschema with them
+    from tutor.core.checker import Cancel
+    from tutor.core.session import Session, StepStatus
+
+SessionFactory = Callable[[], "Session"]
 PANES = ("lesson", "code", "output")
 STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_line", "next_step", "next_pane",
                 "course_map", "solution", "reset", "edit_externally", "save", "help"}
@@ -157,6 +167,8 @@ class TutorApp(App[None]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Keep the pane bar in step when focus moves by mouse or Tab."""
+        if not event.widget.is_attached or event.widget.screen is not self.screen:
+            return  # focus moving while the app closes
         ids = {node.id for node in event.widget.ancestors_with_self}
         for pane, container in (("lesson", "lesson"), ("output", "output"), ("code", "work")):
             if container in ids:
@@ -293,6 +305,8 @@ class TutorApp(App[None]):
         editor = self.query_one(CodeEditor)
         self._edits += 1
         text = (editor.text, self._edits) if from_editor else None
+        from tutor.core.checker import Cancel  # loaded by now, with the session
+
         self.running, self.cancel = mode, Cancel()
         self._started, self._frame, self._printed = time.monotonic(), 0, False
         self._output.clear()
@@ -599,9 +613,7 @@ class TutorApp(App[None]):
             return bool(self.verdict and self.verdict.line)
         if action in ("check", "run", "reset", "edit_externally") and self.running:
             return None
-        if action == "hint" and not self.view.hint_total:
-            return False
-        return True
+        return action != "hint" or bool(self.view.hint_total)
 
     def action_quit(self) -> None:
         """Save what is typed and stop a running check before leaving."""
@@ -628,6 +640,8 @@ class TutorApp(App[None]):
         if group == "run" and self.running:
             self._end_run()
             self.query_one(OutputPanel).stop("The tutor could not run this (see the message).")
+        from tutor.core.session import SessionError
+
         if isinstance(error, SessionError):
             self.notify(str(error), severity="warning", markup=False)
         else:
@@ -649,7 +663,7 @@ class TutorApp(App[None]):
 
     def _session(self) -> Session:
         if self.session is None:
-            raise SessionError("the course is still opening")
+            raise RuntimeError("the course is still opening")
         return self.session
 
 
@@ -696,10 +710,16 @@ def make_app(session_factory: SessionFactory, options: TutorOptions | None = Non
     return TutorApp(session_factory, options)
 
 
+def open_session(args: argparse.Namespace) -> Session:
+    """Runs in the opening worker, so the first frame never waits for the course tools."""
+    from tutor.core.session import Session
+
+    return Session.open(lessons=args.lessons, device=args.device, workspace=args.workspace,
+                        unlock_all=args.unlock_all)
+
+
 def run_app(args: argparse.Namespace) -> int:
     """``pytorch-tutor`` with no command."""
-    factory = partial(Session.open, lessons=args.lessons, device=args.device,
-                      workspace=args.workspace, unlock_all=args.unlock_all)
-    app = make_app(factory)
+    app = make_app(partial(open_session, args))
     app.run()
     return app.return_code or 0

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tutor.core.session import Hint, Session, StepStatus
 from tutor.core.verdict import Verdict
 from tutor.tui.step_view import StepView
+
+if TYPE_CHECKING:  # the session module loads the course tools: workers import it
+    from tutor.core.session import Hint, Session, StepStatus
 
 
 @dataclass

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutor.core import devices
 from tutor.core import model as m
-from tutor.core.session import LOCKED, PASSED, SKIPPED, Session, StepStatus
+
+if TYPE_CHECKING:  # imported by the workers that call these functions, off the first frame
+    from tutor.core.session import Session, StepStatus
+
+PASSED, SKIPPED, LOCKED = "passed", "skipped", "locked"  # StepStatus.status values
 
 
 @dataclass(frozen=True)

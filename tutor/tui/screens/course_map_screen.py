@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,8 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from tutor.core.session import LOCKED, StepStatus
+from tutor.tui.step_view import LOCKED
 from tutor.tui.widgets.status_marks import status_mark
+
+if TYPE_CHECKING:
+    from tutor.core.session import StepStatus
 
 BAR_WIDTH = 12
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -9,7 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
-from tutor.core.session import StepStatus
+if TYPE_CHECKING:
+    from tutor.core.session import StepStatus
 
 
 class PassedScreen(ModalScreen[bool]):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
 from tutor.core import model as m
-from tutor.core.session import Hint
+
+if TYPE_CHECKING:
+    from tutor.core.session import Hint
 from tutor.tui.step_view import StepView
 
 

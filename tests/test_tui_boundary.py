@@ -1,0 +1,69 @@
+"""The app's own process never imports torch: only the sandboxed children do.
+
+Each test runs a headless app in a fresh interpreter (this test process may have torch
+loaded by other tests) and prints what it found in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_tui_support import FIXTURE, SOLUTION
+
+SCRIPT = textwrap.dedent("""
+    import asyncio, json, sys
+    from functools import partial
+    from tutor.core.session import Session
+    from tutor.tui.app import make_app
+    from tutor.tui.options import TutorOptions
+
+    async def main(workspace, code):
+        factory = partial(Session.open, lessons=sys.argv[1], device="cpu", workspace=workspace)
+        app = make_app(factory, TutorOptions(cursor_blink=False))
+        report = {}
+        async with app.run_test(size=(80, 24)) as pilot:
+            while app.view is None:
+                await pilot.pause(0.05)
+            report["step"] = app.view.step.id
+            if code:
+                editor = app.query_one("#editor")
+                editor.replace(code, (0, 0), editor.document.end)
+                await pilot.press("ctrl+r")
+                while app.verdict is None:
+                    await pilot.pause(0.1)
+                report["passed"] = app.verdict.passed
+            report["torch"] = sorted(m for m in sys.modules if m.split(".")[0] == "torch")
+        print(json.dumps(report))
+
+    asyncio.run(main(sys.argv[2], sys.argv[3]))
+""")
+
+
+def run_headless(tmp_path: Path, code: str = "") -> dict:
+    env = dict(os.environ, PYTORCH_TUTOR_HOME=str(tmp_path / "home"))
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(FIXTURE), str(tmp_path / "ws"), code],
+        capture_output=True, text=True, timeout=180, env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_opening_the_app_imports_no_torch(tmp_path):
+    report = run_headless(tmp_path)
+    assert report["step"] == "basics.compare"
+    assert report["torch"] == []
+
+
+@pytest.mark.slow
+def test_checking_in_the_app_imports_no_torch(tmp_path):
+    report = run_headless(tmp_path, SOLUTION)
+    assert report["passed"] is True
+    assert report["torch"] == []
