@@ -48,7 +48,7 @@ def failed(result: CheckResult) -> str:
 
 def passed(result: CheckResult) -> None:
     assert result.passed, result.message
-    assert result.message == ""
+    assert result.message == "" or result.message.startswith("yours: ")
 
 
 # --------------------------------------------------------------------------- every step
@@ -434,3 +434,10 @@ def test_source_rules_via_judging():
     message = failed(judge(check, source="import torch\ny = torch.cat(xs)\n"))
     assert message.endswith("\nstack adds a new axis.")
     assert "does not call `torch.stack`" in message
+
+
+def test_a_passed_metric_with_a_threshold_shows_the_learners_figure():
+    check = m.MetricCheck(expr="accuracy(model)", learner=("model",), min=0.6,
+                          name="test accuracy")
+    result = judge(check, metrics={"k:0": 0.9134})
+    assert result.passed and result.message == "yours: 0.9134"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import pytest
@@ -9,6 +10,7 @@ from test_tui_support import (
     QUIET,
     SOLUTION,
     BrokenSession,
+    FakeSession,
     HeldSession,
     build_app,
     copy_course,
@@ -18,6 +20,7 @@ from test_tui_support import (
 )
 
 from tutor.core.progress import ProgressStore
+from tutor.tui.app import editor_command
 from tutor.tui.screens.confirm_screen import ConfirmScreen
 from tutor.tui.screens.course_map_screen import CourseMapScreen
 from tutor.tui.screens.help_screen import HelpScreen
@@ -319,19 +322,42 @@ async def test_the_command_palette_offers_actions_and_open_steps(tmp_path):
 
 async def test_the_external_editor_edits_then_checks(tmp_path, home, monkeypatch):
     app = build_app(tmp_path)
-    monkeypatch.setenv("EDITOR", "my-editor --wait")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} --wait")
     seen = []
 
     def fake_editor(command, path):
         seen.append(command)
         path.write_text(SOLUTION)
+        return ""
 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         monkeypatch.setattr(app, "edit_file", fake_editor)
         await pilot.press("ctrl+o")
         await settle(pilot)
-        assert seen == [["my-editor", "--wait"]]
+        assert seen == [[sys.executable, "--wait"]]
         assert isinstance(app.screen, PassedScreen)
         assert app.query_one(CodeEditor).text == SOLUTION
     assert progress(home).passed
+
+
+async def test_an_editor_that_cannot_run_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDITOR", sys.executable)
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        checks = FakeSession.checks
+        await pilot.press("ctrl+o")  # a headless app cannot hand over the terminal
+        await settle(pilot)
+        assert any("cannot hand the screen" in n.message for n in app._notifications)
+        assert FakeSession.checks == checks
+        assert app.is_running
+
+
+def test_the_editor_is_visual_or_editor_when_installed(monkeypatch):
+    monkeypatch.setenv("VISUAL", "")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} -X dev")
+    assert editor_command() == [sys.executable, "-X", "dev"]
+    monkeypatch.setenv("EDITOR", "no-such-editor-here")
+    monkeypatch.setenv("PATH", "")
+    assert editor_command() is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from tutor.cli.render import indent, paint
@@ -57,6 +58,10 @@ def validate(args: argparse.Namespace, root: Path) -> int:
         code_steps = [s for s in code_steps if s.id in wanted]
     data_dir = _data_dir(any(s.data for s in code_steps))
     with WarmRunner() as runner:
+        started = time.monotonic()
+        warm = runner.wait_ready()  # so the first step's times do not include start-up
+        print(paint(f"workers {'ready' if warm else 'start cold'} "
+                    f"({time.monotonic() - started:.1f} s)", "dim"))
         checker = Checker(runner, device=args.device, data_dir=data_dir)
         reports = validate_steps(code_steps, checker, workers=max(1, args.jobs),
                                  on_report=_print_report)

@@ -40,7 +40,8 @@ def verdict_text(verdict: Verdict, title: str = "") -> str:
         lines.append(indent(verdict.error))
     for check in verdict.checks:
         mark = paint("✓", "green") if check.passed else paint("✗", "red")
-        lines.append(f"  {mark} {check.name}")
+        note = f" {paint(f'({check.message})', 'dim')}" if check.passed and check.message else ""
+        lines.append(f"  {mark} {check.name}{note}")
         if check.message and not check.passed:
             lines.append(indent(check.message, "      "))
     return "\n".join(lines)

@@ -5,6 +5,7 @@ then decide the verdict here, in a process that neither of them ran in.
 from __future__ import annotations
 
 import ast
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Any
 
 from tutor.core import datasets, devices, judging, plan
 from tutor.core import model as m
+from tutor.core.progress import default_data_dir
 from tutor.core.verdict import CheckResult, Verdict
 from tutor.sandbox.frames import FrameError
 from tutor.sandbox.runner import Limits, RunHandle, Runner, RunRequest, RunResult
@@ -180,6 +182,7 @@ class Checker:
             probes=plan.probes_for(step) if probes else [],
             metrics=plan.metrics_for(step) if judge else [], judge=judge, seed=seed,
             device=devices.resolve(self.device), data_dir=self._data_root(step), limits=limits,
+            protect=protected_paths(step, filename),
         )
         return self.runner.start(request, on_output)
 
@@ -261,6 +264,18 @@ class _Prefetched:
 
     def close(self) -> None:
         """Nothing to release: the run closed itself when it finished."""
+
+
+def protected_paths(step: m.CodeStep, filename: str) -> tuple[str, ...]:
+    """What the code may not read or write (where the sandbox can deny it): the course and
+    its solutions, the tutor's home (progress, workspace), the learner's home and the
+    folder of their file. The data folder stays readable."""
+    paths = [str(default_data_dir()), os.path.expanduser("~")]
+    if step.where is not None:
+        paths.append(str(Path(step.where.file).resolve().parent))
+    if os.path.isabs(filename):
+        paths.append(os.path.dirname(filename))
+    return tuple(p for p in paths if os.path.isabs(p))
 
 
 def _verdict(step_id: str, result: RunResult, error: str | None = None,

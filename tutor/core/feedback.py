@@ -229,7 +229,7 @@ def _same_rank_fix(got: Shape, want: Shape) -> str:
     if math.prod(got) == math.prod(want):
         return _reshape_message(want)
     differing = [k for k, (g, w) in enumerate(zip(got, want, strict=True)) if g != w]
-    if differing == [0] and len(got) >= 3:
+    if differing == [0] and len(got) >= 2:
         return ("Only the first axis differs, which is usually the batch: check the batch "
                 "size, or how many items you took.")
     # Reductions that hit the wrong axis are typical of vectors and matrices, not of batches.
@@ -450,11 +450,11 @@ def _scalar_difference(
         if isinstance(got, float):
             return wrong_type(got, expected, what)
         return None if got == expected else f"{what} is {got}, expected {expected}."
-    return _float_difference(float(got), expected, rtol, atol, what)  # an int is fine here
+    return _float_difference(got, expected, rtol, atol, what)  # an int is fine here
 
 
 def _float_difference(
-    got: float, expected: float, rtol: float, atol: float, what: str
+    got: float | int, expected: float, rtol: float, atol: float, what: str
 ) -> str | None:
     if got == expected or (math.isnan(got) and math.isnan(expected)):
         return None
@@ -562,6 +562,8 @@ def conversion_hint(got: Any, wanted: str) -> str:
             "did you forget to `return` it, or keep the result of a method that returns None "
             "(like .sort() or print())?"
         )
+    if have in ("int", "float", "bool") and wanted == "tensor":
+        return "you returned a Python number: keep the tensor (drop .item()), or wrap it with torch.tensor(...)"
     if have == "tensor" and wanted in ("int", "float", "bool"):
         if got.numel == 1:
             return "call .item() to get a Python number"

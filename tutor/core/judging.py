@@ -115,7 +115,7 @@ def _judge(check: m.AnyCheck, index: int, run: Run) -> CheckResult:
     except LessonError as exc:
         problem = f"lesson error: {exc}"
     if problem is None:
-        return CheckResult(check.title(), True)
+        return CheckResult(check.title(), True, _achieved(check, index, run))
     if check.message:
         problem = f"{problem}\n{check.message}"
     return CheckResult(check.title(), False, problem)
@@ -356,7 +356,8 @@ def _layers_problem(
                  f"{', '.join(name for name, _ in want)})"]
     return (
         f"{what}'s layers differ: {'; '.join(found)}. Layers are named after the attributes "
-        "you assign in __init__ (self.conv1 = ...), in that order."
+        "you assign in __init__ (self.conv1 = ...), in that order; in an nn.Sequential they "
+        "are numbered 0, 1, 2... unless you name them with an OrderedDict."
     )
 
 
@@ -420,6 +421,18 @@ def _metric(check: m.MetricCheck, index: int, run: Run) -> str | None:
     return _out_of_range(label, value, check.min, check.max)
 
 
+def _achieved(check: m.AnyCheck, index: int, run: Run) -> str:
+    """For a passed metric with a threshold, the learner's figure (their accuracy...)."""
+    if not isinstance(check, m.MetricCheck) or (check.min is None and check.max is None):
+        return ""
+    value = run.metrics.get(f"k:{index}")
+    if isinstance(value, Tensor) and value.numel == 1 and value.data is not None:
+        value = value.data.reshape(-1)[0].item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    return f"yours: {format_number(value)}"
+
+
 def _out_of_range(label: str, value: float, low: float | None, high: float | None) -> str | None:
     if math.isnan(value):
         return f"{label} is NaN. {NAN_CAUSES}."
@@ -451,7 +464,8 @@ def _stdout(check: m.StdoutCheck, index: int, run: Run) -> str | None:
         return None
     lines = printed.rstrip("\n").splitlines()[-STDOUT_TAIL_LINES:]
     tail = "\n".join(f"  {clip(line, 100)}" for line in lines)
-    return f"Your output does not contain {wanted}. The last lines you printed:\n{tail}"
+    head = f"Not yet: {check.name}." if check.name else f"Your output does not contain {wanted}."
+    return f"{head} The last lines you printed:\n{tail}"
 
 
 def _source(check: m.SourceCheck, index: int, run: Run) -> str | None:

@@ -19,6 +19,7 @@ import os
 import resource
 import sys
 import traceback
+import types
 import zlib
 from typing import Any
 
@@ -111,6 +112,11 @@ class Worker:
             self.status = "too_large"
             header.update(status="too_large", error={"type": "TooLarge", "message": str(exc)})
             return frames.pack(header)
+        except Exception as exc:  # the lesson's own check setup (an expr argument) is broken
+            self.status = "setup_error"
+            info = frames.ErrorInfo(type(exc).__name__, str(exc))
+            header.update(status="setup_error", error=info.to_json())
+            return frames.pack(header)
         return frames.pack(header, encoder.blobs)
 
     def _execute(self) -> None:
@@ -126,8 +132,12 @@ class Worker:
             numpy.random.seed(seed % (2**32))
         except ImportError:
             pass
-        self.ns = {"__name__": "__main__", "__builtins__": builtins, "device": self.device,
-                   "DATA_DIR": self.request.get("data_dir", "")}
+        # A real __main__ module, so classes defined here can be pickled (torch.save(model)).
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        self.ns = main.__dict__
+        self.ns.update(__builtins__=builtins, device=self.device,
+                       DATA_DIR=self.request.get("data_dir", ""))
         setup = self.request.get("setup") or ""
         if setup:
             self._exec(setup, "<setup>", author=True)

@@ -79,7 +79,7 @@ def apply(request: dict[str, Any], run_dir: str) -> Report:
         report["gpu slot"] = _layer(take_gpu_slot, str(gpu["dir"]), int(gpu["slots"]))
     processes = int(limits.get("processes") or 0)
     token = os.environ.get("PYTORCH_TUTOR_RUN", "")
-    report["cgroup"] = _layer(join_cgroup, token, processes)
+    report["cgroup"] = _layer(enter_cgroup, token, processes)
     if cuda and not request.get("isolate_cuda"):
         for name in ("namespaces", "processes", "landlock"):
             report[name] = {"active": False, "detail": CUDA_UNVERIFIED}
@@ -169,6 +169,27 @@ def cgroup_base() -> tuple[str, int]:
 def _under(mount_point: str, mount_root: str, path: str) -> str:
     relative = os.path.relpath(path, mount_root) if mount_root != "/" else path.lstrip("/")
     return os.path.normpath(os.path.join(mount_point, relative))
+
+
+def enter_cgroup(token: str, processes: int) -> str:
+    """A per-run cgroup, unless this worker was forked inside its warm parent's: moving a
+    process between cgroups waits for an RCU grace period (tens of ms), too slow per warm run."""
+    shared = tutor_cgroup()
+    if shared:
+        with open(os.path.join(shared, "pids.max")) as f:
+            limit = f.read().strip()
+        return f"at most {limit} processes and threads, shared with the tutor's other warm runs"
+    return join_cgroup(token, processes)
+
+
+def tutor_cgroup() -> str | None:
+    """The tutor cgroup this process is in, if any."""
+    try:
+        base, _ = cgroup_base()
+    except (OSError, ValueError):
+        return None
+    parent, name = os.path.split(base)
+    return base if os.path.basename(parent) == CGROUP_PARENT and name else None
 
 
 def join_cgroup(token: str, processes: int) -> str:
@@ -433,7 +454,16 @@ def readable_paths(roots: Iterable[str], protected: Iterable[str]) -> list[str]:
 
     for root in roots:
         visit(root)
-    return allowed
+    kept = set(allowed)  # one rule per outermost folder is enough
+    return [p for p in allowed if not any(a in kept for a in _ancestors(p))]
+
+
+def _ancestors(path: str) -> list[str]:
+    found = []
+    while (parent := os.path.dirname(path)) != path:
+        found.append(parent)
+        path = parent
+    return found
 
 
 def _is_within(path: str, folder: str) -> bool:

@@ -87,6 +87,7 @@ class WarmRunner:
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._token = "warm-" + secrets.token_hex(8)  # tags this warm parent alone
+        self.spawn = _OrphanAdopting(self._spawn)  # what ProcessRun starts workers with
 
     # ------------------------------------------------------------------ life cycle
     def warm_up(self) -> None:
@@ -137,11 +138,11 @@ class WarmRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def spawn(self):  # type: ignore[no-untyped-def]
-        """The spawner handed to ProcessRun, marked as one whose orphans are looked after."""
-        spawn = self._spawn
-        return _OrphanAdopting(spawn)
+    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> bool:
+        """Start the warm parent if needed and wait until it can fork; False if it cannot."""
+        self.warm_up()
+        self._ready.wait(timeout)
+        return self.is_warm
 
     @property
     def is_warm(self) -> bool:

@@ -24,11 +24,13 @@ import time
 from tutor.sandbox import reaper
 
 SWEEP_FOR_S = 5.0  # after a worker ends, keep killing adopted orphans for this long
+WARM_RUNS_SHARING = 4  # the warm cgroup holds this many runs' worth of processes
 
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     reaper.become_subreaper()  # orphans of a worker come to us, and we kill them
+    _enter_cgroup()
     import numpy  # noqa: F401  (warm, like torch)
     import torch  # noqa: F401  (import only: no ops, no CUDA)
 
@@ -58,7 +60,12 @@ def main() -> None:
                 data, fds = b"", []
             if not data:
                 break
-            pid = _fork_worker(control, json.loads(data), fds, (wake_r, wake_w))
+            try:
+                pid = _fork_worker(control, json.loads(data), fds, (wake_r, wake_w))
+            except OSError:  # no process left (a fork bomb fills our cgroup): no answer, and
+                for fd in fds:  # the tutor runs this one cold once it stops waiting
+                    os.close(fd)
+                continue
             workers.add(pid)
             _send(control, {"id": json.loads(data)["id"], "pid": pid})
         ended = _reap(control, workers)
@@ -70,6 +77,17 @@ def main() -> None:
         reaper.kill_tree(pid, "-")
     reaper.kill_descendants(os.getpid())
     os._exit(0)
+
+
+def _enter_cgroup() -> None:
+    """Bound the processes of all our workers together, where cgroups can be created (root,
+    delegation): moving each worker into its own cgroup would cost tens of ms per run."""
+    from tutor.sandbox import isolation
+    from tutor.sandbox.runner import Limits
+
+    token = os.environ.get(reaper.TOKEN_VAR, "")
+    with contextlib.suppress(Exception):
+        isolation.join_cgroup(token, Limits().processes * WARM_RUNS_SHARING)
 
 
 def _send(control: socket.socket, message: dict) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -60,6 +60,7 @@ SessionFactory = Callable[[], "Session"]
 PANES = ("lesson", "code", "output")
 STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_line", "next_step", "next_pane",
                 "course_map", "solution", "reset", "edit_externally", "save", "help"}
+WIDE_FROM = 110  # columns; narrower terminals show one pane at a time
 TICK_S = 0.25  # how often the running state and streamed output are drawn
 
 # Keys that survive SSH and tmux: ctrl+letters TextArea leaves alone, F-keys as aliases.
@@ -95,7 +96,7 @@ EDITOR_KEYS = [
 class TutorApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pytorch-tutor"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]
     BINDINGS = BINDINGS
 
     def __init__(self, session_factory: SessionFactory, options: TutorOptions | None = None):
@@ -107,6 +108,7 @@ class TutorApp(App[None]):
         self.statuses: list[StepStatus] = []
         self.verdict: Verdict | None = None  # the last one, for "jump to the error line"
         self.pane = "code"
+        self._width = 80
         self.running: str | None = None  # "check" or "run"
         self.cancel: Cancel | None = None
         self._started = 0.0
@@ -123,7 +125,7 @@ class TutorApp(App[None]):
     def compose(self) -> ComposeResult:
         yield StepHeader(id="header")
         yield PaneBar(id="pane-bar")
-        with Horizontal(id="panes", classes="-show-code"):
+        with Horizontal(id="panes"):
             yield LessonPane(id="lesson")
             with Vertical(id="work"):
                 editor = CodeEditor.code_editor(language="python", id="editor", theme="css")
@@ -135,19 +137,40 @@ class TutorApp(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._width = self.size.width
+        self._arrange()
         self.query_one(LessonPane).loading = True
         self.query_one(CodeEditor).read_only = True
-        self.open_session()
+        self.call_after_refresh(self.open_session)  # paint the first frame before loading
 
     def show_pane(self, pane: str, focus: bool = True) -> None:
         """At narrow widths the panes are tabs: show one; at any width, focus it."""
         self.pane = pane
-        panes = self.query_one("#panes")
-        for name in PANES:
-            panes.set_class(name == pane, f"-show-{name}")
         self.query_one(PaneBar).active = pane
+        self._arrange()
         if focus:
             self._focus_target(pane).focus()
+
+    def _arrange(self) -> None:
+        """Show every pane when wide, the chosen one when narrow. Widgets' ``display`` is set
+        directly: a class on a container would restyle the whole lesson on every switch."""
+        narrow = self.narrow
+        quiz = self.view is not None and self.view.is_quiz
+        shown = {pane: not narrow or pane == self.pane for pane in PANES}
+        for widget, visible in (
+            (self.query_one(PaneBar), narrow),
+            (self.query_one(LessonPane), shown["lesson"]),
+            (self.query_one("#work"), shown["code"] or shown["output"]),
+            (self.query_one(CodeEditor), shown["code"] and not quiz),
+            (self.query_one(QuizPanel), shown["code"] and quiz),
+            (self.query_one(OutputPanel), shown["output"]),
+        ):
+            if widget.display != visible:
+                widget.display = visible
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._width = event.size.width
+        self._arrange()
 
     def _focus_target(self, pane: str) -> Widget:
         if pane == "lesson":
@@ -160,7 +183,7 @@ class TutorApp(App[None]):
 
     @property
     def narrow(self) -> bool:
-        return self.screen.has_class("-narrow")
+        return self._width < WIDE_FROM
 
     def action_show_pane(self, pane: str) -> None:
         self.show_pane(pane)
@@ -221,7 +244,6 @@ class TutorApp(App[None]):
         self.query_one(StepHeader).show(view)
         self.query_one(LessonPane).show(view)
         self.query_one(OutputPanel).clear()
-        self.query_one("#work").set_class(view.is_quiz, "-quiz")
         self.query_one(PaneBar).labels = {"lesson": "Lesson", "code": "Quiz" if view.is_quiz
                                           else "Code", "output": "Output"}
         editor = self.query_one(CodeEditor)
@@ -234,6 +256,8 @@ class TutorApp(App[None]):
             editor.border_subtitle = ""
         if moved:  # a new step: at narrow widths, read about it first
             self.show_pane("lesson" if self.narrow else "code")
+        else:
+            self._arrange()
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ saving
@@ -565,24 +589,34 @@ class TutorApp(App[None]):
     def _external_edit(self, event: msg.ExternalEditReady) -> None:
         command = editor_command()
         if command is None:
-            self.notify("Set $EDITOR (for example: export EDITOR=nano) to edit in your editor.",
+            self.notify("No editor found: set $EDITOR (for example: export EDITOR=vim).",
                         severity="warning", markup=False)
             return
         try:
-            self.edit_file(command, event.path)
-        except Exception as exc:  # the editor is the learner's program: report, never crash
-            self.notify(f"{shlex.join(command)} failed: {exc}", severity="error", markup=False)
-            return
-        self.reload_code(event.step_id)
+            problem = self.edit_file(command, event.path)
+        except SuspendNotSupported:
+            problem = "this terminal cannot hand the screen to another program"
+        if problem:
+            self.notify(problem, title="External editor", severity="error", markup=False)
+        self.reload_code(event.step_id, check=not problem)
 
-    def edit_file(self, command: list[str], path: Path) -> None:
-        """Hand the terminal to the learner's editor until it exits."""
+    def edit_file(self, command: list[str], path: Path) -> str:
+        """Hand the terminal to the learner's editor until it exits; returns what went wrong.
+
+        Nothing may raise inside ``suspend()``: the app would stay suspended, a blank screen.
+        """
         with self.suspend():
-            subprocess.run([*command, str(path)], check=False)
+            try:
+                done = subprocess.run([*command, str(path)], check=False)
+            except OSError as exc:
+                return f"Could not start {command[0]} ($EDITOR): {exc}"
+        if done.returncode != 0:
+            return f"{shlex.join(command)} exited with status {done.returncode}; not checked."
+        return ""
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False)
-    def reload_code(self, step_id: str) -> None:
-        self.post_message(msg.CodeReloaded(step_id, self._session().read_code(step_id)))
+    def reload_code(self, step_id: str, check: bool) -> None:
+        self.post_message(msg.CodeReloaded(step_id, self._session().read_code(step_id), check))
 
     @on(msg.CodeReloaded)
     def _code_reloaded(self, event: msg.CodeReloaded) -> None:
@@ -590,7 +624,8 @@ class TutorApp(App[None]):
             return
         editor = self.query_one(CodeEditor)
         editor.show_code(event.code, keep_undo=True)
-        self._begin_run("check", from_editor=False)
+        if event.check:
+            self._begin_run("check", from_editor=False)
 
     # ------------------------------------------------------------------ app-wide
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -694,11 +729,11 @@ def _keys(key: str) -> str:
 
 
 def editor_command() -> list[str] | None:
-    """$VISUAL or $EDITOR, else a terminal editor that is installed."""
+    """$VISUAL or $EDITOR when installed, else a terminal editor that is."""
     for name in ("VISUAL", "EDITOR"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return shlex.split(value)
+        command = shlex.split(os.environ.get(name, ""))
+        if command and shutil.which(command[0]):
+            return command
     for fallback in ("nano", "vim", "vi"):
         if shutil.which(fallback):
             return [fallback]

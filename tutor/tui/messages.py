@@ -42,6 +42,7 @@ class CodeReloaded(Message):
 
     step_id: str
     code: str
+    check: bool  # check it at once (the editor exited normally)
 
 
 @dataclass

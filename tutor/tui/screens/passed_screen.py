@@ -9,7 +9,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static, TextArea
+from textual.widgets import Label, Markdown, Static, TextArea
+
+from tutor.tui.markdown_text import label_bare_fences
 
 if TYPE_CHECKING:
     from tutor.core.session import StepStatus
@@ -36,8 +38,8 @@ class PassedScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="passed-dialog"):
             yield Label(Content.from_markup("[b $success]✓ Passed:[/] $t", t=self.step_title),
                         classes="dialog-title")
-            if self.why:
-                yield Static(self.why.strip(), markup=False)
+            if self.why.strip():
+                yield Markdown(label_bare_fences(self.why.strip()), id="passed-why")
             yield Static(self._unlocked_text(), id="passed-next")
             if self.solution:
                 yield Label(Content.styled("The reference solution, to compare with yours:",

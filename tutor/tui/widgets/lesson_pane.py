@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widgets import Markdown, Static
 
 from tutor.core import model as m
+from tutor.tui.markdown_text import label_bare_fences
 
 if TYPE_CHECKING:
     from tutor.core.session import Hint
@@ -29,7 +30,8 @@ class LessonPane(VerticalScroll):
 
     def show(self, view: StepView) -> None:
         step = view.step
-        self.query_one("#explanation", Markdown).update(f"# {step.title}\n\n{step.explanation}")
+        self.query_one("#explanation", Markdown).update(
+            f"# {step.title}\n\n{label_bare_fences(step.explanation)}")
         reason = view.status.reason
         self.query_one("#skip-note", Static).update(
             Content.from_markup("[$warning]Skipped:[/] $reason. Read it, then move on with "
@@ -58,8 +60,7 @@ class LessonPane(VerticalScroll):
 
 
 def _hint_widget(number: int, total: int, text: str) -> Markdown:
-    widget = Markdown(f"**Hint {number}/{total}** · {text}", classes="hint")
-    return widget
+    return Markdown(f"**Hint {number}/{total}** · {text}", classes="hint")
 
 
 def _next_move(view: StepView) -> Content:

@@ -94,7 +94,7 @@ def _headline(mode: str, verdict: Verdict, show_timings: bool) -> Content:
         return Content.from_markup("[b $success]✓ Passed[/][dim]$t[/]", t=took)
     failed = sum(not c.passed for c in verdict.checks)
     what = (f"{failed} of {len(verdict.checks)} checks failed" if verdict.checks
-            else "your code could not be checked")
+            else "your code stopped before the checks")
     return Content.from_markup("[b $error]✗ Not yet:[/] $what[dim]$t[/]", what=what, t=took)
 
 
