@@ -163,13 +163,33 @@ def test_foreign_file_as_lesson_never_crashes(course_copy: Path) -> None:
 
 
 def test_full_schema_accepts_fixture_lessons() -> None:
+    import yaml
     from jsonschema import Draft202012Validator
-    from ruamel.yaml import YAML
 
     validator = Draft202012Validator(full_schema())
     for name in ("basics.yaml", "modules.yaml"):
-        data = YAML(typ="safe").load((FIXTURE_COURSE / name).read_text())
+        data = yaml.safe_load((FIXTURE_COURSE / name).read_text())
         assert list(validator.iter_errors(data)) == []
     bad = {"id": "x", "title": "t", "steps": [{"id": "s", "title": "t", "starter": "",
                                                 "solution": "", "checks": [{"nope": 1}]}]}
     assert list(validator.iter_errors(bad))
+
+
+def test_duplicate_keys_are_reported_not_silently_dropped(course_copy: Path) -> None:
+    text = (course_copy / "basics.yaml").read_text()
+    text = text.replace("    title: Make a tensor\n", "    title: Make a tensor\n    title: Again\n")
+    (course_copy / "basics.yaml").write_text(text)
+    (problem,) = problems_of(course_copy)
+    assert "duplicate key 'title'" in problem.message
+    assert text.splitlines()[problem.where.line - 1].strip() == "title: Again"
+
+
+def test_lessons_new_keeps_the_authors_comments(course_copy: Path) -> None:
+    from tutor.core.scaffold import write_lesson
+
+    course_file = course_copy / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("lessons:", "# the order matters\nlessons:"))
+    write_lesson(course_copy, "extra")
+    text = course_file.read_text()
+    assert "# the order matters" in text and text.rstrip().endswith("- extra")
+    assert [lesson.id for lesson in load_course(course_copy).lessons][-1] == "extra"

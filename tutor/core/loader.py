@@ -1,7 +1,7 @@
 """Load a course directory into ``tutor.core.model`` objects, with positions for every error.
 
 A course is ``course.yaml`` plus one YAML file per lesson. Each file is parsed with
-ruamel.yaml (which keeps line and column numbers), validated against
+``tutor.core.yamltree`` (libyaml, keeping line and column numbers), validated against
 ``tutor.core.schema``, then checked for what a schema cannot say (unique ids, answers
 in range, Python that parses). A broken lesson file becomes a ``Problem`` and the rest
 of the course still loads.
@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tutor.core import model as m
 from tutor.core.schema import CHECK_SCHEMAS, CODE_STEP, COURSE, LESSON, QUIZ_STEP
+from tutor.core.yamltree import LocatedMap, LocatedSeq, MarkedYAMLError, YAMLError, parse
 
 COURSE_FILE = "course.yaml"
 
@@ -120,13 +118,12 @@ def problems_of(root: Path | str) -> list[m.Problem]:
 
 
 def _parse(path: Path) -> Any:
-    yaml = YAML(typ="rt")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise _Invalid([m.Problem(m.Where(path), f"cannot read the file: {exc}")]) from None
     try:
-        return yaml.load(text)
+        return parse(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = m.Where(path, mark.line + 1, mark.column + 1) if mark else m.Where(path)
@@ -176,9 +173,9 @@ def _where(path: Path, container: Any, key: Any) -> m.Where:
     try:
         if key is None:
             return m.Where(path, container.lc.line + 1, container.lc.col + 1)
-        if isinstance(container, CommentedMap):
+        if isinstance(container, LocatedMap):
             line, col = container.lc.value(key)
-        elif isinstance(container, CommentedSeq):
+        elif isinstance(container, LocatedSeq):
             line, col = container.lc.item(key)
         else:
             return m.Where(path)
@@ -187,7 +184,7 @@ def _where(path: Path, container: Any, key: Any) -> m.Where:
         return m.Where(path)
 
 
-def _key_where(path: Path, container: CommentedMap, key: Any) -> m.Where:
+def _key_where(path: Path, container: LocatedMap, key: Any) -> m.Where:
     try:
         line, col = container.lc.key(key)
         return m.Where(path, line + 1, col + 1)
@@ -213,7 +210,7 @@ def _build_step(raw: Any, lesson_id: str, path: Path, where: m.Where) -> m.Step:
     return _build_code(raw, lesson_id, path, where)
 
 
-def _build_quiz(raw: CommentedMap, lesson_id: str, path: Path, where: m.Where) -> m.QuizStep:
+def _build_quiz(raw: LocatedMap, lesson_id: str, path: Path, where: m.Where) -> m.QuizStep:
     _validate(raw, QUIZ_STEP, path)
     answer = raw["answer"]
     answers = tuple(answer) if isinstance(answer, list) else (answer,)
@@ -236,7 +233,7 @@ def _build_quiz(raw: CommentedMap, lesson_id: str, path: Path, where: m.Where) -
     )
 
 
-def _build_code(raw: CommentedMap, lesson_id: str, path: Path, where: m.Where) -> m.CodeStep:
+def _build_code(raw: LocatedMap, lesson_id: str, path: Path, where: m.Where) -> m.CodeStep:
     _validate(raw, CODE_STEP, path)
     problems: list[m.Problem] = []
     for field in ("setup", "starter", "solution"):
@@ -348,7 +345,7 @@ def _arg(raw: Any) -> m.ArgSpec:
 
 
 def _plain(value: Any) -> Any:
-    """ruamel's round-trip containers as plain lists and dicts."""
+    """Located containers as plain lists and dicts."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

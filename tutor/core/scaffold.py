@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ruamel.yaml import YAML
+import yaml
 
 from tutor.core.files import atomic_write_text
+from tutor.core.yamltree import parse
 
 TEMPLATE = '''\
 id: {id}
@@ -77,12 +78,25 @@ def write_lesson(course_dir: Path, lesson_id: str) -> Path:
         raise ScaffoldError(f"{path} already exists")
     title = lesson_id.replace("-", " ").replace("_", " ").capitalize()
     atomic_write_text(path, TEMPLATE.format(id=lesson_id, title=title))
-    yaml = YAML()
-    data = yaml.load(course_file.read_text(encoding="utf-8"))
-    data["lessons"].append(lesson_id)
-    from io import StringIO
-
-    out = StringIO()
-    yaml.dump(data, out)
-    atomic_write_text(course_file, out.getvalue())
+    atomic_write_text(course_file, _with_lesson(course_file.read_text(encoding="utf-8"),
+                                                lesson_id))
     return path
+
+
+def _with_lesson(text: str, lesson_id: str) -> str:
+    """course.yaml with ``lesson_id`` appended to ``lessons``, keeping the author's layout."""
+    data = parse(text)
+    lessons = data.get("lessons") if isinstance(data, dict) else None
+    if not isinstance(lessons, list):
+        raise ScaffoldError("course.yaml has no `lessons` list to add the lesson to")
+    lines = text.splitlines(keepends=True)
+    if lessons:
+        line, col = lessons.lc.item(len(lessons) - 1)
+        if lines[line][:col].rstrip().endswith("-"):  # a block list: one "- name" per line
+            dash = lines[line].index("-")
+            lines.insert(line + 1, " " * dash + f"- {lesson_id}\n")
+            if not lines[line].endswith("\n"):
+                lines[line] += "\n"
+            return "".join(lines)
+    data = dict(data, lessons=[*lessons, lesson_id])  # a flow list: rewrite the file
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
