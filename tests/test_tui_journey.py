@@ -13,14 +13,13 @@ from test_tui_support import (
     FakeSession,
     HeldSession,
     build_app,
-    copy_course,
     settle,
     text_of,
     wait_for,
 )
 
 from tutor.core.progress import ProgressStore
-from tutor.tui.app import editor_command
+from tutor.tui.external_editor import editor_command
 from tutor.tui.screens.confirm_screen import ConfirmScreen
 from tutor.tui.screens.course_map_screen import CourseMapScreen
 from tutor.tui.screens.help_screen import HelpScreen
@@ -34,9 +33,8 @@ STARTER = "import torch\nt = ...\n"
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+def _isolated(home):
+    """Every test gets conftest's throwaway tutor home."""
 
 
 def progress(home, step="basics.compare"):
@@ -177,8 +175,8 @@ async def test_a_worker_error_shows_a_message(tmp_path):
         assert app.is_running
 
 
-async def test_a_broken_lesson_file_is_reported_and_the_rest_works(tmp_path):
-    course = copy_course(tmp_path)
+async def test_a_broken_lesson_file_is_reported_and_the_rest_works(tmp_path, course_copy):
+    course = course_copy
     (course / "modules.yaml").write_text("id: modules\nsteps: [\n")
     app = build_app(tmp_path, lessons=course)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -361,3 +359,21 @@ def test_the_editor_is_visual_or_editor_when_installed(monkeypatch):
     monkeypatch.setenv("EDITOR", "no-such-editor-here")
     monkeypatch.setenv("PATH", "")
     assert editor_command() is None
+
+
+async def test_a_step_that_needs_cuda_is_skipped_with_its_reason(tmp_path, course_copy):
+    lesson = course_copy / "basics.yaml"
+    lesson.write_text(lesson.read_text().replace(
+        "    title: Make a tensor\n", "    title: Make a tensor\n    requires: cuda\n", 1))
+    app = build_app(tmp_path, lessons=course_copy)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.view.step.id == "basics.call"  # the course starts past it
+        app.go_to("basics.compare")  # it can still be read
+        await settle(pilot)
+        assert app.view.status.status == "skipped"
+        assert "needs a CUDA GPU" in text_of(app.query_one("#skip-note"))
+        assert "skipped" in text_of(app.query_one("#state"))
+        await pilot.press("ctrl+n")  # and does not block the course
+        await settle(pilot)
+        assert app.view.step.id == "basics.call"

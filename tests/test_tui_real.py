@@ -17,9 +17,7 @@ OPTIONS = TutorOptions(show_timings=False, show_paths=False, cursor_blink=False)
 
 
 @pytest.fixture
-def app_factory(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
-
+def app_factory(tmp_path, home):
     def build():
         return make_app(lambda: Session.open(lessons="tests/fixtures/course", device="cpu",
                                              workspace=tmp_path / "ws"), OPTIONS)

@@ -14,8 +14,8 @@ RAISES = "import torch\n\nt = torch.zeros(2, 3)\nraise ValueError('t is not read
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
+def _isolated(home):
+    """Every test gets conftest's throwaway tutor home."""
 
 
 def steps(*actions):

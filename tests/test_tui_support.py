@@ -7,7 +7,6 @@ judging, so the journeys stay fast; the tests marked ``slow`` use the real check
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from functools import partial
 from pathlib import Path
@@ -99,12 +98,6 @@ def factory(tmp_path: Path, cls: type[Session] = FakeSession, lessons: Path = FI
 def build_app(tmp_path: Path, cls: type[Session] = FakeSession, lessons: Path = FIXTURE,
               options: TutorOptions = QUIET, unlock_all: bool = False) -> TutorApp:
     return make_app(factory(tmp_path, cls, lessons, unlock_all), options)
-
-
-def copy_course(tmp_path: Path) -> Path:
-    target = tmp_path / "course"
-    shutil.copytree(FIXTURE, target)
-    return target
 
 
 async def settle(pilot: Pilot) -> None:

@@ -15,8 +15,8 @@ from tutor.cli.watch import Watcher
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
+def _isolated(home, monkeypatch):
+    """Every test gets conftest's throwaway tutor home; plain text output."""
     monkeypatch.setenv("NO_COLOR", "1")
 
 
@@ -110,7 +110,10 @@ def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys)
             cancelled.append(cancel.cancelled)
             return verdict
 
-    monkeypatch.setattr(cli.Session, "open", Held.open)
+    from tutor.core.session import Session
+
+    real_open = Session.open.__func__
+    monkeypatch.setattr(Session, "open", lambda **kw: real_open(Held, **{**kw, "warm": False}))
     code = cli.main(["--lessons", str(FIXTURE), "--device", "cpu", "--workspace",
                      str(tmp_path / "ws"), "watch"])
     assert code == 0

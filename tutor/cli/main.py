@@ -10,16 +10,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor import __version__
 from tutor.cli import render
 from tutor.cli.render import paint
 from tutor.core import devices
-from tutor.core.datasets import DatasetError
-from tutor.core.loader import CourseError
-from tutor.core.scaffold import ScaffoldError
-from tutor.core.session import Session, SessionError
+
+if TYPE_CHECKING:  # the core loads lazily: `pytorch-tutor` alone must draw the TUI at once
+    from tutor.core.session import Session
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -101,17 +100,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = HANDLERS.get(args.command or "tui")
         assert handler is not None
         return handler(args)
-    except (UsageError, SessionError, CourseError, devices.DeviceError, DatasetError,
-            ScaffoldError) as exc:
-        print(f"pytorch-tutor: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not isinstance(exc, (UsageError, devices.DeviceError, *_user_errors())):
+            raise
+        print(f"pytorch-tutor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
-def open_session(args: argparse.Namespace) -> Session:
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors whose message tells the user what to do (imported only when one happened)."""
+    from tutor.core.datasets import DatasetError
+    from tutor.core.loader import CourseError
+    from tutor.core.scaffold import ScaffoldError
+    from tutor.core.session import SessionError
+
+    return (SessionError, CourseError, DatasetError, ScaffoldError)
+
+
+def open_session(args: argparse.Namespace, warm: bool = False) -> Session:
+    """The learner's session for a command, with any warnings printed to stderr."""
+    from tutor.core.session import Session
+
     session = Session.open(lessons=args.lessons, device=args.device, workspace=args.workspace,
-                           unlock_all=args.unlock_all)
+                           unlock_all=args.unlock_all, warm=warm)
     session.store.load()  # reading the progress file is what finds a broken one
     for warning in session.warnings:
         print(paint(f"warning: {warning}", "yellow", sys.stderr), file=sys.stderr)

@@ -33,12 +33,15 @@ STOPPED = ("\nStopped watching. Your progress is saved: `pytorch-tutor watch` pi
 def watch(args: argparse.Namespace) -> int:
     from tutor.cli.main import open_session
 
-    watcher = Watcher(open_session(args), manual=args.manual)
+    # warm: a pre-started worker parent makes every check after the first one fast
+    session = open_session(args, warm=True)
     try:
-        return watcher.run()
+        return Watcher(session, manual=args.manual).run()
     except KeyboardInterrupt:
         print(STOPPED)
         return 0
+    finally:
+        session.close()
 
 
 class Watcher:

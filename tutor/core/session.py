@@ -5,7 +5,6 @@ checker. The CLI and the TUI are thin layers over this class and hold no logic o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.core import datasets, devices
@@ -13,40 +12,15 @@ from tutor.core import model as m
 from tutor.core.checker import Cancel, Checker
 from tutor.core.loader import load_course
 from tutor.core.progress import ProgressStore, default_data_dir
+from tutor.core.status import AVAILABLE, LOCKED, PASSED, SKIPPED, Hint, StepStatus
 from tutor.core.verdict import CheckResult, Verdict
 from tutor.core.workspace import Workspace
 from tutor.sandbox.runner import Runner, SubprocessRunner
 from tutor.sandbox.warm import WarmRunner
 
-LOCKED, AVAILABLE, PASSED, SKIPPED = "locked", "available", "passed", "skipped"
-
 
 class SessionError(Exception):
     """Something the learner asked for that cannot be done; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class StepStatus:
-    id: str
-    lesson: str
-    title: str
-    kind: str  # "code" or "quiz"
-    status: str  # locked, available, passed or skipped
-    reason: str = ""  # why it is skipped
-
-    def to_json(self) -> dict[str, str]:
-        data = {"id": self.id, "lesson": self.lesson, "title": self.title, "kind": self.kind,
-                "status": self.status}
-        if self.reason:
-            data["reason"] = self.reason
-        return data
-
-
-@dataclass(frozen=True)
-class Hint:
-    number: int  # 1-based
-    total: int
-    text: str
 
 
 def bundled_course_dir() -> Path:

@@ -110,7 +110,8 @@ class Worker:
             header["exports"].update(self.extra)
         except TooLarge as exc:
             self.status = "too_large"
-            header.update(status="too_large", error={"type": "TooLarge", "message": str(exc)})
+            message = f"{exc}: too large to check. Keep the variables the step asks for small."
+            header.update(status="too_large", error={"type": "TooLarge", "message": message})
             return frames.pack(header)
         except Exception as exc:  # the lesson's own check setup (an expr argument) is broken
             self.status = "setup_error"
@@ -394,6 +395,10 @@ def _is_oom(exc: BaseException) -> bool:
     )
 
 
+PROCESS_LIMIT_HINT = (". If this came from starting a process (os.fork, subprocess, "
+                      "multiprocessing), your code already runs as many processes as it may.")
+
+
 def _error_info(exc: BaseException, filename: str, exited: Any = None) -> Any:
     from tutor.sandbox.frames import ErrorInfo
 
@@ -405,6 +410,8 @@ def _error_info(exc: BaseException, filename: str, exited: Any = None) -> Any:
         text = (exc.text or "").rstrip("\n")
         return ErrorInfo("SyntaxError", exc.msg, [{"line": exc.lineno, "name": "", "text": text}])
     message = str(exc)
+    if isinstance(exc, BlockingIOError):  # EAGAIN: what fork() says at the process limit
+        message = message[:3000] + PROCESS_LIMIT_HINT
     return ErrorInfo(type(exc).__name__, message[:4000], _learner_frames(exc, filename))
 
 

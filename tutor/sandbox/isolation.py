@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import platform
 import stat
@@ -32,6 +33,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from tutor.sandbox import reaper
 
 CUDA_UNVERIFIED = "not applied to CUDA runs (unverified)"
 GPU_RUNS_ENV = "PYTORCH_TUTOR_GPU_RUNS"
@@ -53,8 +56,7 @@ def _libc() -> ctypes.CDLL:
 
 
 def _failed(what: str) -> OSError:
-    code = ctypes.get_errno()
-    return OSError(code, f"{what}: {os.strerror(code)}")
+    return OSError(f"{what}: {os.strerror(ctypes.get_errno())}")
 
 
 def _write(path: str, text: str) -> None:
@@ -76,9 +78,9 @@ def apply(request: dict[str, Any], run_dir: str) -> Report:
     cuda = device.startswith("cuda") or device == "auto"
     gpu = request.get("gpu")
     if cuda and isinstance(gpu, dict):
-        report["gpu slot"] = _layer(take_gpu_slot, str(gpu["dir"]), int(gpu["slots"]))
+        report["gpu slot"] = _layer(take_gpu_slot, str(gpu.get("dir")), int(gpu.get("slots", 1)))
     processes = int(limits.get("processes") or 0)
-    token = os.environ.get("PYTORCH_TUTOR_RUN", "")
+    token = os.environ.get(reaper.TOKEN_VAR, "")
     report["cgroup"] = _layer(enter_cgroup, token, processes)
     if cuda and not request.get("isolate_cuda"):
         for name in ("namespaces", "processes", "landlock"):
@@ -132,7 +134,7 @@ def limit_processes(count: int, in_userns: bool) -> str:
 
     resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
     if os.geteuid() == 0:
-        raise OSError("root is exempt from RLIMIT_NPROC (the cgroup layer bounds processes)")
+        raise OSError("root is exempt from RLIMIT_NPROC")
     return f"at most {count} processes and threads"
 
 
@@ -148,8 +150,7 @@ def cgroup_base() -> tuple[str, int]:
             _, controllers, path = line.rstrip("\n").split(":", 2)
             for name in controllers.split(",") if controllers else [""]:
                 paths[name] = path
-    with open("/proc/self/mountinfo") as f:
-        mounts = [line.split() for line in f]
+    mounts = _mounts()
     for fields in mounts:
         sep = fields.index("-")
         fstype, root, point = fields[sep + 1], fields[3], fields[4]
@@ -164,6 +165,19 @@ def cgroup_base() -> tuple[str, int]:
                 if "pids" in f.read().split():
                     return base, 2
     raise OSError("no cgroup hierarchy with the pids controller")
+
+
+@functools.cache
+def _mounts() -> list[list[str]]:
+    with open("/proc/self/mountinfo") as f:
+        return [line.split() for line in f if " - cgroup" in line]
+
+
+def warm_up() -> None:
+    """Do once, in a warm parent, the work every forked worker would otherwise repeat."""
+    python_roots()
+    with contextlib.suppress(OSError):
+        _mounts()
 
 
 def _under(mount_point: str, mount_root: str, path: str) -> str:
@@ -355,7 +369,6 @@ class Ruleset:
         if fd < 0:
             raise _failed("landlock_create_ruleset")
         self.fd = int(fd)
-        self.rules = 0
 
     def allow(self, path: str, rights: int) -> bool:
         """Allow ``rights`` beneath ``path``; False if it does not exist."""
@@ -375,7 +388,6 @@ class Ruleset:
                 raise _failed(f"landlock_add_rule({path})")
         finally:
             os.close(target)
-        self.rules += 1
         return True
 
     def enforce(self) -> None:
@@ -399,8 +411,19 @@ def restrict(run_dir: str, protected: Iterable[str], readable: Iterable[str],
     if abi < 1:
         raise OSError("Landlock is not available (Linux 5.13+ with Landlock enabled)")
     ruleset = Ruleset(abi)
-    roots = list(python_roots()) + [p for p in readable if p]
-    for path in readable_paths(roots, protected):
+    try:
+        _allow_all(ruleset, run_dir, protected, readable, cuda)
+    except BaseException:
+        os.close(ruleset.fd)
+        raise
+    ruleset.enforce()
+    return f"ABI {abi}: " + ", ".join(features(abi))
+
+
+def _allow_all(ruleset: Ruleset, run_dir: str, protected: Iterable[str],
+               readable: Iterable[str], cuda: bool) -> None:
+    roots = list(python_roots()) + _resolved(readable)
+    for path in readable_paths(roots, protected, resolved=True):
         ruleset.allow(path, READ)
     ruleset.allow("/dev", READ | FS_IOCTL_DEV)
     for device in DEVICES_RW:
@@ -412,25 +435,33 @@ def restrict(run_dir: str, protected: Iterable[str], readable: Iterable[str],
     for writable in ("/dev/shm", run_dir):
         if not ruleset.allow(writable, ALL_FS) and writable == run_dir:
             raise OSError(f"the run folder {run_dir} is missing")
-    ruleset.enforce()
-    return f"ABI {abi}: " + ", ".join(features(abi))
 
 
-def python_roots() -> list[str]:
-    """Everything this interpreter, torch and the tutor package may need to read."""
+@functools.cache
+def python_roots() -> tuple[str, ...]:
+    """Everything this interpreter, torch and the tutor package may need to read, resolved.
+    Computed once per process: a warm parent does it before it forks its workers."""
     roots = list(SYSTEM_ROOTS)
     roots += [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
     roots += [p for p in sys.path if p and os.path.isabs(p)]
-    roots.append(os.path.dirname(os.path.realpath(sys.executable)))
+    roots += [os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))]
     roots.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tutor/
     for var in ("LD_LIBRARY_PATH", "CUDA_HOME"):
         roots += [p for p in os.environ.get(var, "").split(os.pathsep) if os.path.isabs(p)]
-    return roots
+    return tuple(_resolved(roots))
 
 
-def readable_paths(roots: Iterable[str], protected: Iterable[str]) -> list[str]:
+def _resolved(paths: Iterable[str]) -> list[str]:
+    """Real paths of the paths that exist, without duplicates."""
+    found = {os.path.realpath(p): None for p in paths if p}
+    return [p for p in found if os.path.exists(p)]
+
+
+def readable_paths(roots: Iterable[str], protected: Iterable[str],
+                   resolved: bool = False) -> list[str]:
     """The read allow-list: ``roots``, except that a root holding a protected path is
     replaced by its children minus that path, recursively (Landlock can only allow).
+    ``resolved`` says the roots are real paths that exist.
 
     A root *inside* a protected path stays allowed: Python installed in the home folder
     (pyenv, conda) must still start.
@@ -439,9 +470,9 @@ def readable_paths(roots: Iterable[str], protected: Iterable[str]) -> list[str]:
     allowed: list[str] = []
     seen: set[str] = set()
 
-    def visit(path: str) -> None:
-        real = os.path.realpath(path)
-        if real in seen or not os.path.exists(real):
+    def visit(path: str, known: bool = False) -> None:
+        real = path if known else os.path.realpath(path)
+        if real in seen or not (known or os.path.exists(real)):
             return
         seen.add(real)
         if real in hidden:
@@ -453,7 +484,7 @@ def readable_paths(roots: Iterable[str], protected: Iterable[str]) -> list[str]:
             visit(os.path.join(real, name))
 
     for root in roots:
-        visit(root)
+        visit(root, known=resolved)
     kept = set(allowed)  # one rule per outermost folder is enough
     return [p for p in allowed if not any(a in kept for a in _ancestors(p))]
 

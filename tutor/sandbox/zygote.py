@@ -24,7 +24,7 @@ import time
 from tutor.sandbox import reaper
 
 SWEEP_FOR_S = 5.0  # after a worker ends, keep killing adopted orphans for this long
-WARM_RUNS_SHARING = 4  # the warm cgroup holds this many runs' worth of processes
+WARM_RUNS_SHARING = 2  # the warm cgroup holds this many runs' worth of processes
 
 
 def main() -> None:
@@ -37,7 +37,9 @@ def main() -> None:
     with contextlib.suppress(Exception):
         import torchvision  # noqa: F401  (data lessons need it; importing costs seconds)
 
-    from tutor.sandbox import child, encode, frames  # noqa: F401
+    from tutor.sandbox import child, encode, frames, isolation  # noqa: F401
+
+    isolation.warm_up()  # once here rather than in every worker
 
     # A worker's end wakes the loop at once (SIGCHLD through a wake-up pipe).
     wake_r, wake_w = os.pipe()

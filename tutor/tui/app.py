@@ -5,9 +5,7 @@ everything slow (opening the course, saving, checking) and report back with mess
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import shutil
 import subprocess
 import threading
 import time
@@ -20,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -31,10 +28,12 @@ from textual.worker import Worker, WorkerState
 from tutor.core import model as m
 from tutor.core.verdict import Verdict
 from tutor.tui import messages as msg
+from tutor.tui.external_editor import editor_command
+from tutor.tui.keys import BINDINGS, key_rows
 from tutor.tui.options import TutorOptions
 from tutor.tui.screens.confirm_screen import ConfirmScreen
 from tutor.tui.screens.course_map_screen import CourseMapScreen
-from tutor.tui.screens.help_screen import HelpScreen, KeyRows
+from tutor.tui.screens.help_screen import HelpScreen
 from tutor.tui.screens.passed_screen import PassedScreen
 from tutor.tui.screens.solution_screen import SolutionScreen
 from tutor.tui.step_view import (
@@ -54,7 +53,8 @@ from tutor.tui.widgets.step_header import StepHeader
 if TYPE_CHECKING:  # the core's session and checker load in the opening worker, after the
     # first frame: they bring the course loader, numpy and jsonschema with them
     from tutor.core.checker import Cancel
-    from tutor.core.session import Session, StepStatus
+    from tutor.core.session import Session
+    from tutor.core.status import StepStatus
 
 SessionFactory = Callable[[], "Session"]
 PANES = ("lesson", "code", "output")
@@ -62,36 +62,6 @@ STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_line", "next_step", "nex
                 "course_map", "solution", "reset", "edit_externally", "save", "help"}
 WIDE_FROM = 110  # columns; narrower terminals show one pane at a time
 TICK_S = 0.25  # how often the running state and streamed output are drawn
-
-# Keys that survive SSH and tmux: ctrl+letters TextArea leaves alone, F-keys as aliases.
-BINDINGS = [
-    Binding("ctrl+r,f5", "check", "Check", tooltip="Check your code (or send a quiz answer)"),
-    Binding("escape", "cancel", "Cancel", priority=True, tooltip="Stop the running code"),
-    Binding("ctrl+t,f3", "hint", "Hint", tooltip="Reveal the next hint"),
-    Binding("ctrl+g,f7", "goto_line", "Error", tooltip="Jump to the line the error is on"),
-    Binding("ctrl+n", "next_step", "Next", tooltip="Go to the next step"),
-    Binding("ctrl+f", "next_pane", "Pane", show=False,
-            tooltip="Move between lesson, code and output"),
-    Binding("ctrl+l,f2", "course_map", "Map", tooltip="All lessons and steps; open any unlocked"),
-    Binding("f1", "help", "Help", tooltip="Show every key"),
-    Binding("ctrl+q", "quit", "Quit", tooltip="Save and quit"),
-    Binding("f6", "run", "Run", show=False, tooltip="Run your code without checking it"),
-    Binding("f4", "solution", "Solution", show=False,
-            tooltip="Show the solution (asks first before you pass; that is recorded)"),
-    Binding("ctrl+o,f8", "edit_externally", "$EDITOR", show=False,
-            tooltip="Open the file in $EDITOR, check it when you return"),
-    Binding("f9", "reset", "Reset", show=False, tooltip="Put the starter code back (asks first)"),
-    Binding("ctrl+s", "save", "Save", show=False, tooltip="Save now (saving is automatic)"),
-]
-
-EDITOR_KEYS = [
-    ("ctrl+z / ctrl+y", "undo / redo"),
-    ("ctrl+c / ctrl+x / ctrl+v", "copy / cut / paste"),
-    ("shift+arrows", "select"),
-    ("Tab", "indent (in the editor)"),
-    ("Esc", "leave the editor (then Tab moves between panes)"),
-]
-
 
 class TutorApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -120,6 +90,7 @@ class TutorApp(App[None]):
         self._edits = 0  # a counter over all edits, so an older save never overwrites a newer
         self._written: dict[str, int] = {}
         self._write_lock = threading.Lock()
+        self._warned: set[str] = set()
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -210,9 +181,15 @@ class TutorApp(App[None]):
     @on(msg.SessionOpened)
     def _session_opened(self, event: msg.SessionOpened) -> None:
         self.session = event.session
-        for warning in event.session.warnings:
-            self.notify(warning, title="Problem in the course files", severity="warning",
-                        timeout=12, markup=False)
+        self._report_warnings()
+
+    def _report_warnings(self) -> None:
+        """Broken lesson files, or a progress file that cannot be saved: say so once each."""
+        for warning in self._session().warnings:
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.notify(warning, title="Warning", severity="warning", timeout=12,
+                            markup=False)
 
     def _open_failed(self, error: BaseException) -> None:
         lesson = self.query_one(LessonPane)
@@ -409,6 +386,7 @@ class TutorApp(App[None]):
         """Refresh the header's status and counts after an attempt."""
         if self.view is None or self.session is None:
             return
+        self._report_warnings()
         status = next((s for s in self.statuses if s.id == self.view.step.id), None)
         if status is None:
             return
@@ -566,12 +544,7 @@ class TutorApp(App[None]):
                          then)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_rows()))
-
-    def key_rows(self) -> KeyRows:
-        rows = [(_keys(b.key), b.tooltip or b.description) for b in BINDINGS]
-        return [("Tutor", rows), ("Editor", EDITOR_KEYS),
-                ("Anywhere", [("ctrl+p", "command palette: every action and every step")])]
+        self.push_screen(HelpScreen(key_rows()))
 
     # ------------------------------------------------------------------ external editor
     def action_edit_externally(self) -> None:
@@ -687,8 +660,7 @@ class TutorApp(App[None]):
         """The command palette (ctrl+p): every action, and every step that is open."""
         for binding in BINDINGS:
             if binding.action != "quit" and self._can(binding.action):
-                yield SystemCommand(binding.description if binding.description != "$EDITOR"
-                                    else "Open in $EDITOR", binding.tooltip,
+                yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
         for status in self.statuses:
             if status.status != LOCKED:
@@ -721,40 +693,28 @@ def _file_label(path: Path | None, show_paths: bool) -> str:
         return str(path)
 
 
-def _keys(key: str) -> str:
-    """``ctrl+r,f5`` as ``ctrl+r / F5``."""
-    names = {"escape": "Esc"}
-    return " / ".join(names.get(k, k.upper() if k[0] == "f" and k[1:].isdigit() else k)
-                      for k in key.split(","))
-
-
-def editor_command() -> list[str] | None:
-    """$VISUAL or $EDITOR when installed, else a terminal editor that is."""
-    for name in ("VISUAL", "EDITOR"):
-        command = shlex.split(os.environ.get(name, ""))
-        if command and shutil.which(command[0]):
-            return command
-    for fallback in ("nano", "vim", "vi"):
-        if shutil.which(fallback):
-            return [fallback]
-    return None
-
-
 def make_app(session_factory: SessionFactory, options: TutorOptions | None = None) -> TutorApp:
     """The app over any session: the real one, or one the tests build on a fixture course."""
     return TutorApp(session_factory, options)
 
 
 def open_session(args: argparse.Namespace) -> Session:
-    """Runs in the opening worker, so the first frame never waits for the course tools."""
+    """Runs in the opening worker, so the first frame never waits for the course tools.
+
+    ``warm``: a pre-started worker parent makes every check after the first one fast.
+    """
     from tutor.core.session import Session
 
     return Session.open(lessons=args.lessons, device=args.device, workspace=args.workspace,
-                        unlock_all=args.unlock_all)
+                        unlock_all=args.unlock_all, warm=True)
 
 
 def run_app(args: argparse.Namespace) -> int:
     """``pytorch-tutor`` with no command."""
     app = make_app(partial(open_session, args))
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.session is not None:
+            app.session.close()
     return app.return_code or 0

@@ -15,7 +15,8 @@ from tutor.core.verdict import Verdict
 from tutor.tui.step_view import StepView
 
 if TYPE_CHECKING:  # the session module loads the course tools: workers import it
-    from tutor.core.session import Hint, Session, StepStatus
+    from tutor.core.session import Session
+    from tutor.core.status import Hint, StepStatus
 
 
 @dataclass

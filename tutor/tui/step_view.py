@@ -10,9 +10,10 @@ from tutor.core import devices
 from tutor.core import model as m
 
 if TYPE_CHECKING:  # imported by the workers that call these functions, off the first frame
-    from tutor.core.session import Session, StepStatus
+    from tutor.core.session import Session
+    from tutor.core.status import StepStatus
 
-PASSED, SKIPPED, LOCKED = "passed", "skipped", "locked"  # StepStatus.status values
+from tutor.core.status import LOCKED, PASSED, SKIPPED  # noqa: F401  (re-exported for widgets)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from tutor.tui.step_view import LOCKED
 from tutor.tui.widgets.status_marks import status_mark
 
 if TYPE_CHECKING:
-    from tutor.core.session import StepStatus
+    from tutor.core.status import StepStatus
 
 BAR_WIDTH = 12
 
