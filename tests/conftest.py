@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tutor.sandbox.spare import SpareRunner
+from tutor.sandbox.warm import WarmRunner
+
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "course"
 
 
@@ -26,3 +29,25 @@ def course_copy(tmp_path: Path) -> Path:
     target = tmp_path / "course"
     shutil.copytree(FIXTURE_COURSE, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def warm_runner():
+    """One warm parent per test module: its start-up (importing torch) is paid once."""
+    with WarmRunner() as runner:
+        runner.wait_ready()  # here, so no test's timing includes the torch import
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def spare_runner():
+    """One spare interpreter per test module, refilled after each run."""
+    with SpareRunner() as runner:
+        runner.wait_ready()
+        yield runner
+
+
+def spare_pids(runner: SpareRunner) -> set[int]:
+    """The spares waiting once each has imported torch (a start hands out one of these)."""
+    assert runner.wait_ready(), "the spares did not start"
+    return {spare.pid for spare in runner._idle}

@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE_COURSE
+
 from tutor.core import model as m
 from tutor.core.checker import Cancel, Checker
 from tutor.core.loader import load_course
-from tutor.sandbox.warm import WarmRunner
 
 pytestmark = pytest.mark.slow
 COURSE = load_course(FIXTURE_COURSE)
@@ -22,12 +21,6 @@ def step(step_id: str) -> m.CodeStep:
     found = COURSE.step(step_id)
     assert isinstance(found, m.CodeStep)
     return found
-
-
-@pytest.fixture(scope="module")
-def runner():
-    with WarmRunner() as warm:
-        yield warm
 
 
 class RecordingRunner:
@@ -41,23 +34,23 @@ class RecordingRunner:
         return self.inner.start(request, on_output)
 
 
-def test_every_check_kind_passes_with_its_solution(runner) -> None:
-    checker = Checker(runner)
+def test_every_check_kind_passes_with_its_solution(warm_runner) -> None:
+    checker = Checker(warm_runner)
     for code_step in (s for s in COURSE.steps() if isinstance(s, m.CodeStep)):
         verdict = checker.check(code_step, code_step.solution, "solution.py")
         assert verdict.passed, (code_step.id, verdict.to_json())
         assert len(verdict.checks) == len(code_step.checks)
 
 
-def test_metric_checks_are_judged_on_the_learners_trained_model(runner) -> None:
+def test_metric_checks_are_judged_on_the_learners_trained_model(warm_runner) -> None:
     lazy = "import torch\nmodel = torch.nn.Linear(4, 1)\nlosses = [2.0, 1.0]\n"
-    verdict = Checker(runner).check(step("modules.train"), lazy, "mine.py")
+    verdict = Checker(warm_runner).check(step("modules.train"), lazy, "mine.py")
     fit, went_down = verdict.checks
     assert not fit.passed and "above" in fit.message and went_down.passed
 
 
-def test_a_prefetched_reference_still_gives_fresh_inputs_to_every_check(runner) -> None:
-    recording = RecordingRunner(runner)
+def test_a_prefetched_reference_still_gives_fresh_inputs_to_every_check(warm_runner) -> None:
+    recording = RecordingRunner(warm_runner)
     checker = Checker(recording, prefetch=True)
     call = step("basics.call")
     for _ in range(3):
@@ -72,20 +65,20 @@ def test_a_prefetched_reference_still_gives_fresh_inputs_to_every_check(runner) 
                                                          "learner"]
 
 
-def test_a_hard_coded_answer_fails_on_fresh_inputs(runner) -> None:
+def test_a_hard_coded_answer_fails_on_fresh_inputs(warm_runner) -> None:
     call = step("basics.call")
     cheat = ("import torch\nfirst = None\ndef row_sums(x):\n    global first\n"
              "    if first is None:\n        first = x.sum(dim=1)\n    return first\n")
-    verdict = Checker(runner).check(call, cheat, "mine.py")
+    verdict = Checker(warm_runner).check(call, cheat, "mine.py")
     assert not verdict.passed and "trial 2" in verdict.checks[0].message
 
 
-def test_cancel_stops_a_long_run_quickly(runner) -> None:
+def test_cancel_stops_a_long_run_quickly(warm_runner) -> None:
     cancel = Cancel()
     result = {}
     code = "import time\nfor i in range(600):\n    time.sleep(0.1)\nt = 1\n"
     worker = threading.Thread(target=lambda: result.setdefault(
-        "v", Checker(runner).check(step("basics.compare"), code, "mine.py", cancel=cancel)))
+        "v", Checker(warm_runner).check(step("basics.compare"), code, "mine.py", cancel=cancel)))
     worker.start()
     time.sleep(1.0)
     started = time.monotonic()
@@ -95,28 +88,28 @@ def test_cancel_stops_a_long_run_quickly(runner) -> None:
     assert result["v"].passed is False and "cancelled" in result["v"].error
 
 
-def test_a_step_that_needs_cuda_is_skipped_without_a_gpu(runner, monkeypatch) -> None:
+def test_a_step_that_needs_cuda_is_skipped_without_a_gpu(warm_runner, monkeypatch) -> None:
     from tutor.core import devices
 
     monkeypatch.setattr(devices, "cuda_may_exist", lambda: False)
     gpu_step = m.CodeStep(id="g", title="g", lesson_id="l", starter="", solution="t = 1",
                           checks=(m.ExpectCheck(var="t", type="int"),), requires="cuda")
-    verdict = Checker(runner, device="auto").check(gpu_step, "t = 1", "mine.py")
+    verdict = Checker(warm_runner, device="auto").check(gpu_step, "t = 1", "mine.py")
     assert verdict.skipped and "CUDA" in verdict.skipped and not verdict.checks
 
 
-def test_a_step_that_needs_data_says_how_to_get_it(runner, tmp_path: Path) -> None:
+def test_a_step_that_needs_data_says_how_to_get_it(warm_runner, tmp_path: Path) -> None:
     data_step = m.CodeStep(id="d", title="d", lesson_id="l", starter="", solution="t = 1",
                            checks=(m.ExpectCheck(var="t", type="int"),), data=("fashion-mnist",))
-    verdict = Checker(runner, data_dir=str(tmp_path)).check(data_step, "t = 1", "mine.py")
+    verdict = Checker(warm_runner, data_dir=str(tmp_path)).check(data_step, "t = 1", "mine.py")
     assert not verdict.passed
     for text in ("train-images-idx3-ubyte", str(tmp_path), "pytorch-tutor data fetch",
                  "pytorch-tutor data substitute"):
         assert text in verdict.error
 
 
-def test_a_broken_reference_is_a_lesson_error_never_a_pass(runner) -> None:
+def test_a_broken_reference_is_a_lesson_error_never_a_pass(warm_runner) -> None:
     broken = m.CodeStep(id="b", title="b", lesson_id="l", starter="", solution="t = 1 / 0",
                         checks=(m.CompareCheck(var="t"),))
-    verdict = Checker(runner).check(broken, "t = 1", "mine.py")
+    verdict = Checker(warm_runner).check(broken, "t = 1", "mine.py")
     assert not verdict.passed and verdict.error.startswith("lesson error")

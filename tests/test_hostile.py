@@ -126,16 +126,6 @@ class Tutor:
         assert not left, f"still running: {left}"
 
 
-@pytest.fixture(scope="module")
-def warm_runner():
-    with WarmRunner() as runner:
-        runner.warm_up()  # started here, so no test's timing includes the torch import
-        deadline = time.monotonic() + 120
-        while not runner.is_warm and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield runner
-
-
 @pytest.fixture(params=["cold", "warm"])
 def tutor(request: pytest.FixtureRequest, home: Path, warm_runner: WarmRunner) -> Tutor:
     store = ProgressStore(home / "progress.json")

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_COURSE
+from conftest import FIXTURE_COURSE, spare_pids
 
 from tutor.core.checker import protected_paths
 from tutor.core.loader import load_course
 from tutor.sandbox import isolation, protections
 from tutor.sandbox.runner import Limits, RunRequest, RunResult, SubprocessRunner
+from tutor.sandbox.spare import SpareRunner
 from tutor.sandbox.warm import WarmRunner
 
 
@@ -301,25 +302,24 @@ def test_doctor_lists_every_layer_with_a_reason() -> None:
 # --------------------------------------------------------------------------- in the worker
 
 
-@pytest.fixture(scope="module")
-def warm_runner():
-    with WarmRunner() as runner:
-        yield runner
-
-
-@pytest.fixture(params=["cold", "warm"])
-def run(request: pytest.FixtureRequest, warm_runner: WarmRunner):
-    runner = SubprocessRunner() if request.param == "cold" else warm_runner
+@pytest.fixture(params=["cold", "warm", "spare"])
+def run(request: pytest.FixtureRequest, warm_runner: WarmRunner, spare_runner: SpareRunner):
+    """Spares apply the layers after importing torch: they must hold there too."""
+    runner = {"cold": SubprocessRunner(), "warm": warm_runner,
+              "spare": spare_runner}[request.param]
 
     def run(code: str) -> RunResult:
         req = RunRequest(role="learner", code=code, limits=Limits(timeout_s=60),
                          probes=[{"id": "t", "kind": "var", "name": "t"}],
                          protect=(str(Path.home()),))
+        spares = spare_pids(spare_runner) if request.param == "spare" else set()
         handle = runner.start(req)
         try:
-            return handle.wait()
+            result = handle.wait()
         finally:
             handle.close()
+        assert request.param != "spare" or handle.proc.pid in spares, "started cold"
+        return result
 
     return run
 

@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import spare_pids
 
 from tutor.sandbox import reaper
 from tutor.sandbox.runner import Limits, Runner, RunRequest, RunResult, SubprocessRunner
+from tutor.sandbox.spare import SpareRunner
 from tutor.sandbox.warm import WarmRunner
 
 pytestmark = pytest.mark.slow
@@ -17,22 +19,18 @@ pytestmark = pytest.mark.slow
 VAR_T = [{"id": "v:t", "kind": "var", "name": "t"}]
 
 
-@pytest.fixture(scope="module")
-def warm_runner():
-    with WarmRunner() as runner:
-        yield runner
-
-
-@pytest.fixture(params=["cold", "warm"])
-def run(request: pytest.FixtureRequest, warm_runner: WarmRunner):
-    """Run code with the cold runner and with the warm (forking) one: both must hold."""
-    runner: Runner = SubprocessRunner() if request.param == "cold" else warm_runner
+@pytest.fixture(params=["cold", "warm", "spare"])
+def run(request: pytest.FixtureRequest, warm_runner: WarmRunner, spare_runner: SpareRunner):
+    """Run code with the cold runner, the warm (forking) one and the spare one: all must hold."""
+    runner: Runner = {"cold": SubprocessRunner(), "warm": warm_runner,
+                      "spare": spare_runner}[request.param]
 
     def run(code: str, probes: list | None = None, seen: list | None = None,
             **limits) -> RunResult:
         req = RunRequest(role="learner", code=code, filename="/work/step.py",
                          probes=VAR_T if probes is None else probes,
                          limits=Limits(**({"timeout_s": 15} | limits)))
+        spares = spare_pids(spare_runner) if request.param == "spare" else set()
         handle = runner.start(req, on_output=seen.append if seen is not None else None)
         try:
             result = handle.wait()
@@ -40,6 +38,8 @@ def run(request: pytest.FixtureRequest, warm_runner: WarmRunner):
             handle.close()
         if request.param == "warm":
             assert warm_runner.is_warm, f"fell back to cold starts: {warm_runner._failed}"
+        if request.param == "spare":
+            assert handle.proc.pid in spares, "started cold instead of handing out a spare"
         return result
 
     return run

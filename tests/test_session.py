@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE_COURSE
+
 from tutor.core.session import Session, SessionError
 from tutor.core.verdict import Verdict
 

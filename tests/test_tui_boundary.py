@@ -69,11 +69,24 @@ def test_checking_in_the_app_imports_no_torch(tmp_path):
     assert report["torch"] == []
 
 
+def loaded_on_import(module: str, candidates: list[str]) -> list[str]:
+    """Which of ``candidates`` importing ``module`` loads, in a fresh interpreter."""
+    code = (f"import sys, json; import {module}; "
+            f"print(json.dumps([m for m in {candidates!r} if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
 def test_the_first_frame_does_not_wait_for_the_course_tools():
     """The session (course loader, numpy, jsonschema) loads in a worker, after the first frame."""
     heavy = ["tutor.core.session", "tutor.core.checker", "numpy", "jsonschema", "yaml"]
-    code = ("import sys, json; import tutor.tui.app; "
-            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=True)
-    assert json.loads(done.stdout) == []
+    assert loaded_on_import("tutor.tui.app", heavy) == []
+
+
+def test_the_first_frame_does_not_wait_for_the_step_view_widgets():
+    """Markdown (markdown-it) and TextArea (tree-sitter) cost a sixth of a second: the lesson,
+    the editor and the screens that use them load after the first frame."""
+    heavy = ["textual.widgets._markdown", "textual.widgets._text_area", "tree_sitter",
+             "markdown_it"]
+    assert loaded_on_import("tutor.tui.app", heavy) == []

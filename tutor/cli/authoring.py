@@ -16,7 +16,7 @@ from tutor.core.scaffold import write_lesson
 from tutor.core.schema import full_schema
 from tutor.core.session import bundled_course_dir
 from tutor.core.validate import StepReport, validate_steps
-from tutor.sandbox.warm import WarmRunner
+from tutor.sandbox.warm import default_runner
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +57,7 @@ def validate(args: argparse.Namespace, root: Path) -> int:
         wanted = set(args.step)
         code_steps = [s for s in code_steps if s.id in wanted]
     data_dir = _data_dir(any(s.data for s in code_steps))
-    with WarmRunner() as runner:
+    with default_runner(spares=2) as runner:  # a learner and a reference run side by side
         started = time.monotonic()
         warm = runner.wait_ready()  # so the first step's times do not include start-up
         print(paint(f"workers {'ready' if warm else 'start cold'} "

@@ -16,7 +16,7 @@ from tutor.core.status import AVAILABLE, LOCKED, PASSED, SKIPPED, Hint, StepStat
 from tutor.core.verdict import CheckResult, Verdict
 from tutor.core.workspace import Workspace
 from tutor.sandbox.runner import Runner, SubprocessRunner
-from tutor.sandbox.warm import WarmRunner
+from tutor.sandbox.warm import default_runner
 
 
 class SessionError(Exception):
@@ -72,7 +72,7 @@ class Session:
         root = Path(workspace) if workspace else home / "workspace"
         data = Path(data_dir) if data_dir else datasets.default_data_dir()
         if runner is None:
-            runner = WarmRunner() if warm else SubprocessRunner()
+            runner = default_runner() if warm else SubprocessRunner()
             if warm:
                 runner.warm_up()
         checker = Checker(runner, device=device, data_dir=str(data), prefetch=warm)

@@ -5,6 +5,10 @@ Started as ``python -I -u -B -m tutor.sandbox.child FD`` in a fresh directory. I
 one request from stdin, limits and isolates itself (``isolation.apply``, while still
 single-threaded: before torch is imported here, right after the fork in a warm worker),
 runs the code and writes the result, with the isolation report, to ``FD``.
+A spare (``FD --preload READY_FD``) imports torch first, says so with one byte on
+``READY_FD`` and only then waits for its request; limits and isolation still come before
+any lesson or learner code, and a layer that needs a single thread is skipped and reported
+if the import started threads (it does not with ``OMP_NUM_THREADS=1``).
 A reference worker started with ``judge`` then waits for the learner's exported values
 and evaluates the step's metrics on them: the learner's code never runs in this process.
 """
@@ -31,6 +35,11 @@ def main() -> None:
     from tutor.sandbox import frames, isolation, reaper
 
     reaper.become_subreaper()  # orphans of the learner's code stay in our tree
+    if sys.argv[2:3] == ["--preload"]:
+        preload()
+        ready_fd = int(sys.argv[3])
+        _write(ready_fd, b"1")
+        os.close(ready_fd)
 
     request, _ = frames.read_message(requests)
     apply_limits(request.get("limits", {}))
@@ -43,6 +52,20 @@ def main() -> None:
     sys.stdout.flush()
     reaper.kill_descendants(os.getpid())
     os._exit(0)  # skip interpreter teardown: it costs ~0.5 s with torch loaded
+
+
+def preload() -> None:
+    """Import what runs need before any request exists: torch (import only: no ops, no
+    CUDA), numpy, torchvision where installed, and the worker's own modules."""
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    with contextlib.suppress(Exception):
+        import torchvision  # noqa: F401  (data lessons need it; importing costs seconds)
+
+    from tutor.sandbox import encode, frames, isolation  # noqa: F401
+
+    isolation.warm_up()
 
 
 def _detach_stdin() -> None:

@@ -2,7 +2,9 @@
 
 ``apply`` runs in the worker after it has read its request and before any lesson or learner
 code runs, while the process is still single-threaded (the cold worker before it imports
-torch, the warm one right after its fork), in this order:
+torch, the warm one right after its fork, a spare after an import that started no thread
+because ``OMP_NUM_THREADS=1``; with more threads the namespaces are skipped and Landlock
+binds this thread only, and the report says so), in this order:
 
 1. GPU slot (CUDA runs): at most N GPU workers of this user at once, through lock files.
 2. Process cgroup: a ``pids.max`` cgroup per run, where the tutor may create cgroups
@@ -101,6 +103,14 @@ def _layer(action: Callable[..., str], *args: Any) -> dict[str, Any]:
         return {"active": False, "detail": str(exc) or type(exc).__name__}
 
 
+def thread_count() -> int:
+    """Threads of this process (Linux); the layers below bind a single thread's successors."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
 # --------------------------------------------------------------------------- namespaces
 
 CLONE_NEWUSER = 0x10000000
@@ -111,6 +121,8 @@ def enter_namespaces() -> str:
     """A fresh user + network namespace; must be called while single-threaded."""
     if not sys.platform.startswith("linux"):
         raise OSError("namespaces are Linux only")
+    if (threads := thread_count()) > 1:
+        raise OSError(f"needs a single-threaded worker; {threads} threads are running")
     uid, gid = os.getuid(), os.getgid()
     if _libc().unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
         raise _failed("unshare(CLONE_NEWUSER | CLONE_NEWNET)")
@@ -416,8 +428,10 @@ def restrict(run_dir: str, protected: Iterable[str], readable: Iterable[str],
     except BaseException:
         os.close(ruleset.fd)
         raise
+    others = thread_count() - 1
     ruleset.enforce()
-    return f"ABI {abi}: " + ", ".join(features(abi))
+    unbound = f" (not on the {others} thread(s) already running)" if others else ""
+    return f"ABI {abi}: " + ", ".join(features(abi)) + unbound
 
 
 def _allow_all(ruleset: Ruleset, run_dir: str, protected: Iterable[str],

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from tutor.sandbox import frames, isolation, reaper
 
@@ -183,25 +183,58 @@ class ChildProcess(Protocol):
 Spawner = Callable[[str, dict[str, str], int], ChildProcess]
 
 
-def spawn_interpreter(python: str) -> Spawner:
+def spawn_interpreter(python: str, ready_fd: int | None = None) -> Spawner:
+    """With ``ready_fd``, the worker imports torch before it reads its request and writes
+    one byte to ``ready_fd`` once it has (a spare, see ``tutor.sandbox.spare``)."""
+    preload = [] if ready_fd is None else ["--preload", str(ready_fd)]
+    keep = (ready_fd,) if ready_fd is not None else ()
+
     def spawn(run_dir: str, env: dict[str, str], result_fd: int) -> ChildProcess:
         return subprocess.Popen(
-            [python, "-I", "-u", "-B", "-m", "tutor.sandbox.child", str(result_fd)],
+            [python, "-I", "-u", "-B", "-m", "tutor.sandbox.child", str(result_fd), *preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=run_dir, env=env, pass_fds=(result_fd,), start_new_session=True,
+            cwd=run_dir, env=env, pass_fds=(result_fd, *keep), start_new_session=True,
         )
 
     return spawn
 
 
+@dataclass
+class Launched:
+    """A started worker and what was decided for it: its folder, its run token (in the
+    environment of every process it starts) and the read end of its result channel."""
+
+    proc: ChildProcess
+    run_dir: str
+    token: str
+    results: BinaryIO
+
+
+def launch(spawn: Spawner, threads: int) -> Launched:
+    """Start a worker with a fresh folder, run token and result channel."""
+    token = secrets.token_hex(8)
+    run_dir = tempfile.mkdtemp(prefix="pytorch-tutor-run-")
+    read_fd, write_fd = os.pipe()
+    try:
+        proc = spawn(run_dir, child_env(token, run_dir, threads), write_fd)
+    except BaseException:
+        os.close(read_fd)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    finally:
+        os.close(write_fd)
+    return Launched(proc, run_dir, token, os.fdopen(read_fd, "rb"))
+
+
 class ProcessRun:
     """One worker process, its three channels and its deadline."""
 
-    def __init__(self, spawn: Spawner, request: RunRequest, on_output: OutputCallback | None):
+    def __init__(self, spawn: Spawner, request: RunRequest, on_output: OutputCallback | None,
+                 launched: Launched | None = None):
+        """Runs ``request`` in ``launched``, a worker ``spawn`` started ahead (a spare), or
+        else in one ``spawn`` starts now."""
         self.request = request
         self.on_output = on_output
-        self.token = secrets.token_hex(8)
-        self.run_dir = tempfile.mkdtemp(prefix="pytorch-tutor-run-")
         self.started = time.monotonic()
         self.deadline = self.started + request.limits.timeout_s
         self.flags: set[str] = set()
@@ -212,18 +245,10 @@ class ProcessRun:
         self._closed = False
         self.result: RunResult | None = None
 
-        read_fd, write_fd = os.pipe()
-        try:
-            env = child_env(self.token, self.run_dir, request.threads)
-            self.spawned_by = spawn
-            self.proc = spawn(self.run_dir, env, write_fd)
-        except BaseException:
-            os.close(read_fd)
-            shutil.rmtree(self.run_dir, ignore_errors=True)
-            raise
-        finally:
-            os.close(write_fd)
-        self.results = os.fdopen(read_fd, "rb")
+        self.spawned_by = spawn
+        worker = launched or launch(spawn, request.threads)
+        self.proc, self.run_dir, self.token = worker.proc, worker.run_dir, worker.token
+        self.results = worker.results
         self.readers = [
             threading.Thread(target=self._read_stdout, daemon=True),
             threading.Thread(target=self._read_stderr, daemon=True),

@@ -2,7 +2,8 @@
 
 A cold worker pays the torch import (2-7 s) on every run; a forked one starts in tens of
 milliseconds. Same ``Runner`` interface as the cold runner, which it falls back to where
-fork is unavailable or the warm parent cannot start.
+the warm parent cannot start. Where fork is unsafe or unavailable, ``default_runner`` gives
+a ``SpareRunner`` (interpreters started ahead) instead.
 """
 
 from __future__ import annotations
@@ -29,8 +30,21 @@ from tutor.sandbox.runner import (
     SubprocessRunner,
     child_env,
 )
+from tutor.sandbox.spare import SpareRunner
 
 START_TIMEOUT_S = 120.0
+
+
+def fork_is_safe() -> bool:
+    """Whether workers may be forked from a parent that imported torch: not without fork
+    and descriptor passing, and not on macOS, where libraries torch loads are not fork-safe."""
+    return hasattr(os, "fork") and hasattr(socket, "send_fds") and sys.platform != "darwin"
+
+
+def default_runner(spares: int = 1) -> WarmRunner | SpareRunner:
+    """The fastest runner this platform allows: workers forked from a warm parent, else
+    ``spares`` interpreters started ahead (two serve a learner and a reference at once)."""
+    return WarmRunner() if fork_is_safe() else SpareRunner(spares=spares)
 
 
 class WarmStartError(RuntimeError):
@@ -95,8 +109,8 @@ class WarmRunner:
         with self._lock:
             if self._proc is not None or self._failed:
                 return
-            if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
-                self._fail("fork is not available on this platform")
+            if not fork_is_safe():
+                self._fail("fork is unsafe or unavailable on this platform")
                 return
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             home = tempfile.mkdtemp(prefix="pytorch-tutor-warm-")

@@ -31,15 +31,9 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     reaper.become_subreaper()  # orphans of a worker come to us, and we kill them
     _enter_cgroup()
-    import numpy  # noqa: F401  (warm, like torch)
-    import torch  # noqa: F401  (import only: no ops, no CUDA)
+    from tutor.sandbox import child
 
-    with contextlib.suppress(Exception):
-        import torchvision  # noqa: F401  (data lessons need it; importing costs seconds)
-
-    from tutor.sandbox import child, encode, frames, isolation  # noqa: F401
-
-    isolation.warm_up()  # once here rather than in every worker
+    child.preload()  # once here rather than in every worker
 
     # A worker's end wakes the loop at once (SIGCHLD through a wake-up pipe).
     wake_r, wake_w = os.pipe()

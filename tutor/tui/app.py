@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
 from tutor.core import model as m
@@ -31,11 +31,6 @@ from tutor.tui import messages as msg
 from tutor.tui.external_editor import editor_command
 from tutor.tui.keys import BINDINGS, key_rows
 from tutor.tui.options import TutorOptions
-from tutor.tui.screens.confirm_screen import ConfirmScreen
-from tutor.tui.screens.course_map_screen import CourseMapScreen
-from tutor.tui.screens.help_screen import HelpScreen
-from tutor.tui.screens.passed_screen import PassedScreen
-from tutor.tui.screens.solution_screen import SolutionScreen
 from tutor.tui.step_view import (
     LOCKED,
     StepView,
@@ -43,18 +38,19 @@ from tutor.tui.step_view import (
     position_of,
     read_step_view,
 )
-from tutor.tui.widgets.code_editor import CodeEditor
-from tutor.tui.widgets.lesson_pane import LessonPane
-from tutor.tui.widgets.output_panel import OutputPanel
 from tutor.tui.widgets.pane_bar import PaneBar
-from tutor.tui.widgets.quiz_panel import QuizPanel
 from tutor.tui.widgets.step_header import StepHeader
 
 if TYPE_CHECKING:  # the core's session and checker load in the opening worker, after the
-    # first frame: they bring the course loader, numpy and jsonschema with them
+    # first frame: they bring the course loader, numpy and jsonschema with them; the step
+    # view's widgets (Markdown, TextArea) mount right after the first frame
     from tutor.core.checker import Cancel
     from tutor.core.session import Session
     from tutor.core.status import StepStatus
+    from tutor.tui.widgets.code_editor import CodeEditor
+    from tutor.tui.widgets.lesson_pane import LessonPane
+    from tutor.tui.widgets.output_panel import OutputPanel
+    from tutor.tui.widgets.quiz_panel import QuizPanel
 
 SessionFactory = Callable[[], "Session"]
 PANES = ("lesson", "code", "output")
@@ -94,25 +90,54 @@ class TutorApp(App[None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        """The first frame: the header, the pane bar and the footer around a placeholder."""
         yield StepHeader(id="header")
         yield PaneBar(id="pane-bar")
         with Horizontal(id="panes"):
-            yield LessonPane(id="lesson")
-            with Vertical(id="work"):
-                editor = CodeEditor.code_editor(language="python", id="editor", theme="css")
-                editor.cursor_blink = self.options.cursor_blink
-                editor.border_title = "code"
-                yield editor
-                yield QuizPanel(id="quiz")
-                yield OutputPanel(id="output")
+            yield LoadingIndicator(id="opening")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._width = self.size.width
         self._arrange()
-        self.query_one(LessonPane).loading = True
-        self.query_one(CodeEditor).read_only = True
-        self.call_after_refresh(self.open_session)  # paint the first frame before loading
+        self.call_after_refresh(self.build_step_view)  # paint the first frame before loading
+
+    async def build_step_view(self) -> None:
+        """Replace the placeholder with the lesson, the editor, the quiz and the output, then
+        open the course. Imported here: Markdown and TextArea (markdown-it, tree-sitter) would
+        add a sixth of a second to the first frame."""
+        from tutor.tui.widgets.code_editor import CodeEditor
+        from tutor.tui.widgets.lesson_pane import LessonPane
+        from tutor.tui.widgets.output_panel import OutputPanel
+        from tutor.tui.widgets.quiz_panel import QuizPanel
+
+        editor = CodeEditor.code_editor(language="python", id="editor", theme="css",
+                                        read_only=True)
+        editor.cursor_blink = self.options.cursor_blink
+        editor.border_title = "code"
+        work = Vertical(editor, QuizPanel(id="quiz"), OutputPanel(id="output"), id="work")
+        panes = self.query_one("#panes")
+        await panes.remove_children()
+        await panes.mount_all([LessonPane(id="lesson"), work])
+        self.lesson_pane.loading = True
+        self._arrange()
+        self.open_session()
+
+    @property
+    def lesson_pane(self) -> LessonPane:
+        return cast("LessonPane", self.query_one("#lesson"))
+
+    @property
+    def editor(self) -> CodeEditor:
+        return cast("CodeEditor", self.query_one("#editor"))
+
+    @property
+    def quiz_panel(self) -> QuizPanel:
+        return cast("QuizPanel", self.query_one("#quiz"))
+
+    @property
+    def output_panel(self) -> OutputPanel:
+        return cast("OutputPanel", self.query_one("#output"))
 
     def show_pane(self, pane: str, focus: bool = True) -> None:
         """At narrow widths the panes are tabs: show one; at any width, focus it."""
@@ -126,18 +151,19 @@ class TutorApp(App[None]):
         """Show every pane when wide, the chosen one when narrow. Widgets' ``display`` is set
         directly: a class on a container would restyle the whole lesson on every switch."""
         narrow = self.narrow
+        _show(self.query_one(PaneBar), narrow)
+        if not self.query("#work"):
+            return  # the first frame: the panes are not built yet
         quiz = self.view is not None and self.view.is_quiz
         shown = {pane: not narrow or pane == self.pane for pane in PANES}
         for widget, visible in (
-            (self.query_one(PaneBar), narrow),
-            (self.query_one(LessonPane), shown["lesson"]),
+            (self.lesson_pane, shown["lesson"]),
             (self.query_one("#work"), shown["code"] or shown["output"]),
-            (self.query_one(CodeEditor), shown["code"] and not quiz),
-            (self.query_one(QuizPanel), shown["code"] and quiz),
-            (self.query_one(OutputPanel), shown["output"]),
+            (self.editor, shown["code"] and not quiz),
+            (self.quiz_panel, shown["code"] and quiz),
+            (self.output_panel, shown["output"]),
         ):
-            if widget.display != visible:
-                widget.display = visible
+            _show(widget, visible)
 
     def on_resize(self, event: events.Resize) -> None:
         self._width = event.size.width
@@ -145,12 +171,12 @@ class TutorApp(App[None]):
 
     def _focus_target(self, pane: str) -> Widget:
         if pane == "lesson":
-            return self.query_one(LessonPane)
+            return self.lesson_pane
         if pane == "output":
-            return self.query_one(OutputPanel).query_one("#log")
+            return self.output_panel.query_one("#log")
         if self.view is not None and self.view.is_quiz:
-            return self.query_one(QuizPanel).choices
-        return self.query_one(CodeEditor)
+            return self.quiz_panel.choices
+        return self.editor
 
     @property
     def narrow(self) -> bool:
@@ -192,7 +218,7 @@ class TutorApp(App[None]):
                             markup=False)
 
     def _open_failed(self, error: BaseException) -> None:
-        lesson = self.query_one(LessonPane)
+        lesson = self.lesson_pane
         lesson.loading = False
         lesson.show_problem("The tutor could not open the course", str(error))
         self.query_one(StepHeader).show_problem("Could not open the course. ctrl+q quits.")
@@ -217,15 +243,15 @@ class TutorApp(App[None]):
         view = event.view
         moved = self.view is None or self.view.step.id != view.step.id
         self.view, self.verdict, self.statuses = view, None, list(view.statuses)
-        self.query_one(LessonPane).loading = False
+        self.lesson_pane.loading = False
         self.query_one(StepHeader).show(view)
-        self.query_one(LessonPane).show(view)
-        self.query_one(OutputPanel).clear()
+        self.lesson_pane.show(view)
+        self.output_panel.clear()
         self.query_one(PaneBar).labels = {"lesson": "Lesson", "code": "Quiz" if view.is_quiz
                                           else "Code", "output": "Output"}
-        editor = self.query_one(CodeEditor)
+        editor = self.editor
         if isinstance(view.step, m.QuizStep):
-            self.query_one(QuizPanel).show(view.step, view.passed)
+            self.quiz_panel.show(view.step, view.passed)
         else:
             editor.read_only = False
             editor.show_code(view.code or "", keep_undo=event.keep_undo)
@@ -238,10 +264,10 @@ class TutorApp(App[None]):
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ saving
-    @on(CodeEditor.Edited)
-    def _edited(self) -> None:
+    def on_code_editor_edited(self, event: CodeEditor.Edited) -> None:
+        """Handled by name: the editor's module loads after the first frame."""
         self._edits += 1
-        editor = self.query_one(CodeEditor)
+        editor = self.editor
         if editor.border_subtitle != "edited":
             editor.border_subtitle = "edited"
         if self._save_timer is not None:
@@ -260,7 +286,7 @@ class TutorApp(App[None]):
         step_id = self.view.step.id
         if self._written.get(step_id, -1) >= self._edits:
             return None
-        editor = self.query_one(CodeEditor)
+        editor = self.editor
         if editor.text == editor.baseline:
             return None
         return step_id, editor.text, self._edits
@@ -282,7 +308,7 @@ class TutorApp(App[None]):
     @on(msg.CodeSaved)
     def _saved(self, event: msg.CodeSaved) -> None:
         if self.view is not None and self.view.step.id == event.step_id:
-            editor = self.query_one(CodeEditor)
+            editor = self.editor
             editor.baseline = event.code
             if event.version == self._edits:
                 editor.border_subtitle = "saved"
@@ -293,7 +319,7 @@ class TutorApp(App[None]):
     # ------------------------------------------------------------------ running
     def action_check(self) -> None:
         if self.view is not None and self.view.is_quiz:
-            self.query_one(QuizPanel).submit()
+            self.quiz_panel.submit()
         else:
             self._begin_run("check")
 
@@ -303,7 +329,7 @@ class TutorApp(App[None]):
     def _begin_run(self, mode: str, from_editor: bool = True) -> None:
         if self.view is None or self.running:
             return
-        editor = self.query_one(CodeEditor)
+        editor = self.editor
         self._edits += 1
         text = (editor.text, self._edits) if from_editor else None
         from tutor.core.checker import Cancel  # loaded by now, with the session
@@ -311,7 +337,7 @@ class TutorApp(App[None]):
         self.running, self.cancel = mode, Cancel()
         self._started, self._frame, self._printed = time.monotonic(), 0, False
         self._output.clear()
-        self.query_one(OutputPanel).start(mode)
+        self.output_panel.start(mode)
         self._ticker = self.set_interval(TICK_S, self._tick)
         if self.narrow:
             self.show_pane("output")
@@ -337,7 +363,7 @@ class TutorApp(App[None]):
         self._frame += 1
         elapsed = time.monotonic() - self._started if self.options.show_timings else None
         if self.running:
-            self.query_one(OutputPanel).tick(self.running, self._frame, elapsed)
+            self.output_panel.tick(self.running, self._frame, elapsed)
 
     def _drain_output(self) -> None:
         chunks = []
@@ -345,7 +371,7 @@ class TutorApp(App[None]):
             chunks.append(self._output.popleft())
         if chunks:
             self._printed = True
-            self.query_one(OutputPanel).write("".join(chunks))
+            self.output_panel.write("".join(chunks))
 
     def _end_run(self) -> None:
         if self._ticker is not None:
@@ -360,7 +386,7 @@ class TutorApp(App[None]):
         mode = self.running or event.mode
         self._end_run()
         self.statuses = event.statuses
-        output = self.query_one(OutputPanel)
+        output = self.output_panel
         if cancelled:
             output.stop("Cancelled. Nothing was recorded; ctrl+r checks again.")
             return
@@ -374,13 +400,13 @@ class TutorApp(App[None]):
     def action_cancel(self) -> None:
         if self.cancel is not None:
             self.cancel.cancel()
-            self.query_one(OutputPanel).stop("Cancelling…")
+            self.output_panel.stop("Cancelling…")
 
     def action_goto_line(self) -> None:
         if self.verdict is None or not self.verdict.line:
             return
         self.show_pane("code")
-        self.query_one(CodeEditor).goto_line(self.verdict.line)
+        self.editor.goto_line(self.verdict.line)
 
     def _update_state(self, device: str = "") -> None:
         """Refresh the header's status and counts after an attempt."""
@@ -397,6 +423,8 @@ class TutorApp(App[None]):
 
     def _celebrate(self, unlocked: list[StepStatus], solution: str | None,
                    why: str = "") -> None:
+        from tutor.tui.screens.passed_screen import PassedScreen  # screens load when shown
+
         assert self.view is not None and self.session is not None
         next_id = self.session.next_step_id(self.view.step.id)
         next_title = self.session.step(next_id).title if next_id else None
@@ -409,8 +437,8 @@ class TutorApp(App[None]):
                          then)
 
     # ------------------------------------------------------------------ quizzes
-    @on(QuizPanel.Answered)
-    def _answered(self, event: QuizPanel.Answered) -> None:
+    def on_quiz_panel_answered(self, event: QuizPanel.Answered) -> None:
+        """Handled by name: the quiz's module loads after the first frame."""
         if self.view is not None:
             self.answer_quiz(self.view.step.id, event.picks)
 
@@ -428,7 +456,7 @@ class TutorApp(App[None]):
             return
         step = self.view.step
         why = step.why if isinstance(step, m.QuizStep) else ""
-        self.query_one(QuizPanel).show_verdict(event.verdict, why)
+        self.quiz_panel.show_verdict(event.verdict, why)
         self.statuses = event.statuses
         self._update_state()
         if event.verdict.passed:
@@ -446,7 +474,7 @@ class TutorApp(App[None]):
     @on(msg.HintRevealed)
     def _hint_revealed(self, event: msg.HintRevealed) -> None:
         hint = event.hint
-        self.query_one(LessonPane).add_hint(hint)
+        self.lesson_pane.add_hint(hint)
         last = " That is the last hint; F4 shows the solution." if hint.number == hint.total else ""
         self.notify(hint.text + last, title=f"Hint {hint.number}/{hint.total}", timeout=15,
                     markup=False)
@@ -463,11 +491,10 @@ class TutorApp(App[None]):
             if yes:
                 self.fetch_solution(step_id, True)
 
-        self.push_screen(ConfirmScreen(
-            "See the solution before passing?",
-            "Trying first is how this sticks: a hint (ctrl+t) may be enough. If you look now, "
-            "your progress records that you saw the solution for this step.",
-            yes="Show it"), then)
+        self._confirm("See the solution before passing?",
+                      "Trying first is how this sticks: a hint (ctrl+t) may be enough. If you "
+                      "look now, your progress records that you saw the solution for this step.",
+                      "Show it", then)
 
     @work(thread=True, exclusive=True, group="solution", exit_on_error=False)
     def fetch_solution(self, step_id: str, force: bool) -> None:
@@ -478,6 +505,8 @@ class TutorApp(App[None]):
 
     @on(msg.SolutionReady)
     def _solution_ready(self, event: msg.SolutionReady) -> None:
+        from tutor.tui.screens.solution_screen import SolutionScreen
+
         title = self.view.step.title if self.view else event.step_id
         self.push_screen(SolutionScreen(f"Solution: {title}", event.code, event.language))
 
@@ -493,7 +522,13 @@ class TutorApp(App[None]):
         detail = ("Your code goes back to the starter and this step's progress is cleared. "
                   "Your current code is kept in a .bak file next to it, and ctrl+z undoes "
                   "the reset in the editor.")
-        self.push_screen(ConfirmScreen("Reset this step?", detail, yes="Reset"), then)
+        self._confirm("Reset this step?", detail, "Reset", then)
+
+    def _confirm(self, question: str, detail: str, yes: str,
+                 then: Callable[[bool | None], None]) -> None:
+        from tutor.tui.screens.confirm_screen import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(question, detail, yes=yes), then)
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False)
     def reset_step(self, step_id: str) -> None:
@@ -533,6 +568,8 @@ class TutorApp(App[None]):
 
     @on(msg.CourseMapReady)
     def _show_course_map(self, event: msg.CourseMapReady) -> None:
+        from tutor.tui.screens.course_map_screen import CourseMapScreen
+
         self.statuses = event.statuses
         current = self.view.step.id if self.view else None
 
@@ -544,6 +581,8 @@ class TutorApp(App[None]):
                          then)
 
     def action_help(self) -> None:
+        from tutor.tui.screens.help_screen import HelpScreen
+
         self.push_screen(HelpScreen(key_rows()))
 
     # ------------------------------------------------------------------ external editor
@@ -595,7 +634,7 @@ class TutorApp(App[None]):
     def _code_reloaded(self, event: msg.CodeReloaded) -> None:
         if self.view is None or self.view.step.id != event.step_id:
             return
-        editor = self.query_one(CodeEditor)
+        editor = self.editor
         editor.show_code(event.code, keep_undo=True)
         if event.check:
             self._begin_run("check", from_editor=False)
@@ -647,7 +686,7 @@ class TutorApp(App[None]):
             return
         if group == "run" and self.running:
             self._end_run()
-            self.query_one(OutputPanel).stop("The tutor could not run this (see the message).")
+            self.output_panel.stop("The tutor could not run this (see the message).")
         from tutor.core.session import SessionError
 
         if isinstance(error, SessionError):
@@ -675,6 +714,11 @@ class TutorApp(App[None]):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _show(widget: Widget, visible: bool) -> None:
+    if widget.display != visible:
+        widget.display = visible
 
 
 def _with_status(view: StepView, status: StepStatus) -> StepView:

@@ -5,9 +5,12 @@ palette all read. Keys that survive SSH and tmux: ctrl+letters that TextArea lea
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 
-from tutor.tui.screens.help_screen import KeyRows
+if TYPE_CHECKING:  # the help screen loads when it opens
+    from tutor.tui.screens.help_screen import KeyRows
 
 BINDINGS = [
     Binding("ctrl+r,f5", "check", "Check", tooltip="Check your code (or send a quiz answer)"),
