@@ -84,16 +84,19 @@ def test_read_idx_gzip(tmp_path: Path) -> None:
     assert np.array_equal(read_idx(packed), _images(3))
 
 
+MALFORMED_IDX = [
+    (b"\x00\x00", "too short"),
+    (bytes.fromhex("00000804 00000001") + b"\0" * 8, "magic number 0x00000804"),
+    (bytes.fromhex("00000803 00000002"), "header cut short"),
+    (bytes.fromhex("00000803 00000002 0000001c 0000001c") + b"\0" * 1000, "truncated"),
+    (bytes.fromhex("00000801 00000002") + b"\0\0\0", "extra bytes"),
+    # mtime=0: gzip stamps the time, and xdist needs the same ids in every worker
+    (gzip.compress(bytes.fromhex("00000801 00000001") + b"\1", mtime=0)[:-6], "damaged gzip"),
+]
+
+
 @pytest.mark.parametrize(
-    ("data", "words"),
-    [
-        (b"\x00\x00", "too short"),
-        (bytes.fromhex("00000804 00000001") + b"\0" * 8, "magic number 0x00000804"),
-        (bytes.fromhex("00000803 00000002"), "header cut short"),
-        (bytes.fromhex("00000803 00000002 0000001c 0000001c") + b"\0" * 1000, "truncated"),
-        (bytes.fromhex("00000801 00000002") + b"\0\0\0", "extra bytes"),
-        (gzip.compress(bytes.fromhex("00000801 00000001") + b"\1")[:-6], "damaged gzip"),
-    ],
+    ("data", "words"), [pytest.param(data, words, id=words) for data, words in MALFORMED_IDX]
 )
 def test_malformed_idx_is_a_clear_error(data: bytes, words: str) -> None:
     with pytest.raises(IdxFormatError, match=words):
