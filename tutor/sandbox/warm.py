@@ -106,30 +106,36 @@ class WarmRunner:
     # ------------------------------------------------------------------ life cycle
     def warm_up(self) -> None:
         """Start the warm parent in the background (idempotent)."""
-        with self._lock:
-            if self._proc is not None or self._failed:
-                return
-            if not fork_is_safe():
-                self._fail("fork is unsafe or unavailable on this platform")
-                return
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            home = tempfile.mkdtemp(prefix="pytorch-tutor-warm-")
-            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the parent)
-            try:
-                self._proc = subprocess.Popen(
-                    [self.python, "-I", "-u", "-B", "-m", "tutor.sandbox.zygote",
-                     str(theirs.fileno())],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                    cwd=home, env=child_env(self._token, home, 1),
-                    pass_fds=(theirs.fileno(),), start_new_session=True,
-                )
-            except OSError as exc:
-                self._fail(f"cannot start the warm parent: {exc}")
-                return
-            finally:
-                theirs.close()
-            self._control = ours
-            threading.Thread(target=self._listen, daemon=True).start()
+        why = "fork is unsafe or unavailable on this platform" if not fork_is_safe() else None
+        if why is None:
+            with self._lock:
+                if self._proc is not None or self._failed:
+                    return
+                why = self._start_parent()
+        if why is not None and not self._failed:
+            self._fail(why)  # outside the lock: _fail takes it
+
+    def _start_parent(self) -> str | None:
+        """Starts the warm parent and its listener (the lock held); why it could not, or None."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        home = tempfile.mkdtemp(prefix="pytorch-tutor-warm-")
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the parent)
+        try:
+            self._proc = subprocess.Popen(
+                [self.python, "-I", "-u", "-B", "-m", "tutor.sandbox.zygote",
+                 str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                cwd=home, env=child_env(self._token, home, 1),
+                pass_fds=(theirs.fileno(),), start_new_session=True,
+            )
+        except OSError as exc:
+            ours.close()
+            return f"cannot start the warm parent: {exc}"
+        finally:
+            theirs.close()
+        self._control = ours
+        threading.Thread(target=self._listen, daemon=True).start()
+        return None
 
     def close(self) -> None:
         """Stop the warm parent and every worker it still has."""
