@@ -3,6 +3,7 @@
 Checks a tensor step of the fixture course the way the TUI does and prints the figures:
 ``warm_*`` forks workers from a warm parent and has the reference computed ahead (while the
 learner types), ``warm_side_by_side_*`` runs the reference next to the learner's code,
+``spare_*`` takes interpreters started ahead (the path where fork is unsafe, as on macOS),
 ``cold_*`` starts two fresh interpreters per check (the baseline, measured in the same run).
 The verdict is always decided in this process. A benchmark, not a test: it asserts nothing.
 
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from tutor.core.checker import Checker  # noqa: E402
 from tutor.core.loader import load_course  # noqa: E402
 from tutor.sandbox.runner import SubprocessRunner  # noqa: E402
+from tutor.sandbox.spare import SpareRunner  # noqa: E402
 from tutor.sandbox.warm import WarmRunner  # noqa: E402
 
 STEP = "basics.compare"
@@ -54,6 +56,20 @@ def time_checks(checker: Checker, count: int) -> list[float]:
         if not verdict.passed:
             raise SystemExit(f"the benchmark's own solution failed: {verdict.to_json()}")
     return times
+
+
+def time_spare_checks(device: str, count: int) -> list[float]:
+    """Milliseconds per check on spare interpreters (two: a learner and a reference run side by
+    side), the spares refilled between checks as they are while the learner types."""
+    if count <= 0:
+        return []
+    with SpareRunner(spares=2) as runner:
+        checker = Checker(runner, device=device)
+        times = []
+        for _ in range(count):
+            runner.wait_ready()
+            times.extend(time_checks(checker, 1))
+        return times
 
 
 def ui_first_frame_ms() -> tuple[float | None, bool | None]:
@@ -88,6 +104,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--warm", type=int, default=40, help="warm checks to time")
     parser.add_argument("--cold", type=int, default=5, help="cold checks to time")
+    parser.add_argument("--spare", type=int, default=10, help="checks on spares to time")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
@@ -100,6 +117,7 @@ def main() -> None:
         ready_s = time.perf_counter() - started
         side_by_side = time_checks(checker, args.warm)
         warm = time_checks(Checker(runner, device=args.device, prefetch=True), args.warm)
+    spare = time_spare_checks(args.device, args.spare)
     frame_ms, frame_torch = ui_first_frame_ms()
     figures = {
         "step": STEP,
@@ -110,12 +128,16 @@ def main() -> None:
         "cold_p50_ms": round(statistics.median(cold), 1),
         "warm_side_by_side_p50_ms": round(statistics.median(side_by_side), 1),
         "speedup_p50": round(statistics.median(cold) / statistics.median(warm), 1),
+        "spare_p50_ms": round(statistics.median(spare), 1) if spare else None,
+        "spare_speedup_p50": (round(statistics.median(cold) / statistics.median(spare), 1)
+                              if spare else None),
         "warm_parent_ready_s": round(ready_s, 2),
         "first_warm_check_ms": round(first, 1),
         "ui_first_frame_ms": frame_ms,
         "ui_torch_loaded": frame_torch,
         "warm_runs": len(warm),
         "cold_runs": len(cold),
+        "spare_runs": len(spare),
     }
     if args.json:
         print(json.dumps(figures, indent=2))

@@ -3,8 +3,8 @@ request, so a run starts in milliseconds without forking.
 
 For platforms where forking a process that imported torch is unsafe (macOS) or impossible;
 where fork works, ``WarmRunner`` is cheaper (one warm parent instead of an interpreter per
-run). ``start`` hands a spare to a ``ProcessRun`` and starts its replacement in a background
-thread (an import of about a second, off the learner's path); a run that finds no spare,
+run). ``start`` hands a spare to a ``ProcessRun`` and, once that run has ended, starts its
+replacement in a background thread (an import of about a second, off the learner's path); a run that finds no spare,
 or asks for another thread count than the spares were started with, starts cold.
 """
 
@@ -132,10 +132,20 @@ class SpareRunner:
     # ------------------------------------------------------------------ runner
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
         spare = self._take() if request.threads == self.threads else None
-        self.warm_up()  # its replacement
-        if spare is None:
-            return self.cold.start(request, on_output)
-        return ProcessRun(spare.spawn, request, on_output, spare.hand_over())
+        handle = (self.cold.start(request, on_output) if spare is None
+                  else ProcessRun(spare.spawn, request, on_output, spare.hand_over()))
+        self._refill_after(handle.proc)
+        return handle
+
+    def _refill_after(self, proc: subprocess.Popen) -> None:
+        """Start the replacement once ``proc`` has ended: its torch import takes a core for
+        about a second, which on a small machine would slow the very run it replaces."""
+
+        def refill() -> None:
+            proc.wait()
+            self.warm_up()
+
+        threading.Thread(target=refill, daemon=True).start()
 
     def _take(self) -> Spare | None:
         """The spare that has imported torch, else the one furthest along; dead ones go."""
