@@ -69,6 +69,25 @@ def test_one_result_per_check_in_order_named_by_title():
     assert all(r.passed for r in results)
 
 
+def test_a_placeholder_is_pointed_out_once_and_later_checks_wait_for_it():
+    dots = Opaque("ellipsis", "Ellipsis")
+    checks = (
+        m.ExpectCheck(var="t", shape=(4,)),
+        m.CompareCheck(var="t"),
+        m.MetricCheck(expr="float(t.sum())", learner=("t",), name="sum"),
+        m.CompareCheck(var="u"),
+    )
+    step = m.CodeStep(id="s", title="S", lesson_id="l", checks=checks)
+    reference = {"v:t": zeros(4), "v:u": zeros(4)}
+    learner = {"v:t": dots, "x:t": dots, "v:u": dots}
+    metrics = {"k:2": raised("`t` is still `...`", "TypeError")}
+    first, second, third, fourth = evaluate(step, learner, reference, metrics, "", "", "cpu")
+    assert "`t` is still `...`, the starter's placeholder" in first.message
+    assert second.message == third.message == "Not checked yet: `t` is still `...`."
+    assert "`u` is still `...`, the starter's placeholder" in fourth.message
+    assert not any(r.passed for r in (first, second, third, fourth))
+
+
 def test_the_authors_advice_follows_on_its_own_line():
     check = m.CompareCheck(var="x", message="Remember: images are [C, H, W].")
     message = failed(judge(check, {"v:x": zeros(3)}, {"v:x": zeros(1, 3)}))

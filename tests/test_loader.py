@@ -47,6 +47,24 @@ def test_yaml_syntax_error_is_reported_with_line_and_the_rest_still_loads(course
     assert "YAML syntax error" in problem.message
 
 
+def test_made_from_rules_load_and_bad_ones_are_reported(course_copy: Path) -> None:
+    path = course_copy / "basics.yaml"
+    text = path.read_text()
+    assert "          no_loops: true\n" in text
+    path.write_text(text.replace("          no_loops: true\n",
+                                 "          no_loops: true\n          made_from: {t: [device]}\n"))
+    course = load_course(course_copy)
+    (rule,) = [c for s in course.steps() for c in getattr(s, "checks", ()) if c.kind == "source"]
+    assert rule.made_from == (("t", ("device",)),)
+    assert "makes `t` from `device`" in rule.title()
+
+    path.write_text(text.replace("          no_loops: true\n",
+                                 "          no_loops: true\n          made_from: {t: device}\n"))
+    (problem,) = problems_of(course_copy)
+    assert "made_from" in problem.message
+    assert "made_from" in path.read_text().splitlines()[problem.where.line - 1]
+
+
 def test_schema_errors_point_at_the_offending_key(course_copy: Path) -> None:
     text = (course_copy / "basics.yaml").read_text()
     text = text.replace("    hints:\n      - Use `torch.arange`.", "    hintz:\n      - Use `torch.arange`.")

@@ -116,3 +116,31 @@ def test_a_syntax_error_fails_with_its_line():
     result = run("x = (\n", no_loops=True)
     assert not result.passed
     assert "syntax error on line 1" in result.message
+
+
+def test_made_from_follows_values_through_variables():
+    made = {"made_from": (("x", ("device",)),)}
+    for good in ("x = torch.ones(2, 3, device=device)\n",
+                 "x = torch.ones(2, 3).to(device)\n",
+                 "x = torch.ones(2, 3)\nx = x.to(device)\n",
+                 "d = device\ny = torch.ones(2, 3, device=d)\nx = y\n",
+                 "x: torch.Tensor = torch.ones(2, 3, device=device)\n"):
+        assert run(good, **made).passed, good
+
+
+def test_made_from_names_what_is_missing():
+    result = run("print(device)\nx = torch.ones(2, 3)\n", made_from=(("x", ("device",)),))
+    assert not result.passed
+    assert result.message == (
+        "`x` is computed without `device`: use it where you create `x`.")
+
+
+def test_made_from_explains_a_to_call_whose_copy_is_dropped():
+    result = run("x = torch.ones(2, 3)\nx.to(device)\n", made_from=(("x", ("device",)),))
+    assert result.message == ("Line 2: `x.to(...)` returns a moved copy and leaves `x` where "
+                              "it was: keep the copy, `x = x.to(device)`.")
+
+
+def test_made_from_asks_for_a_missing_variable():
+    result = run("y = torch.ones(2, device=device)\n", made_from=(("x", ("device",)),))
+    assert not result.passed and "does not assign `x`" in result.message

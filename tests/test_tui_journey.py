@@ -145,6 +145,23 @@ async def test_a_failure_explains_itself_and_jumps_to_the_line(tmp_path):
         assert editor.selection.start == (2, 0)
         assert editor.selected_text == "raise RuntimeError('boom')"
 
+        editor.move_cursor((0, 0))
+        await pilot.press("f7")  # from inside the editor, which has its own use for F7
+        assert editor.selected_text == "raise RuntimeError('boom')"
+
+
+async def test_f_keys_of_the_app_work_inside_the_editor(tmp_path):
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        editor = app.query_one(CodeEditor)
+        editor.focus()
+        editor.move_cursor((1, 0))
+        await pilot.press("f6")  # TextArea would select the line
+        await settle(pilot)
+        assert editor.selected_text == ""
+        assert "Ran" in text_of(app.query_one(OutputPanel).query_one("#run-status"))
+
 
 async def test_cancel_a_long_run(tmp_path, home):
     app = build_app(tmp_path, HeldSession)

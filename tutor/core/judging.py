@@ -25,6 +25,7 @@ from tutor.core.feedback import (
     dtype_problem,
     format_number,
     format_shape,
+    is_placeholder,
     join_words,
     shape_problem,
     type_name,
@@ -83,6 +84,11 @@ class Run:
     def mine(self, key: str) -> Any:
         return self.learner.get(key, MISSING)
 
+    def placeholder(self, name: str) -> Any:
+        """The learner's value of ``name`` as a probe or an export saw it (MISSING if neither)."""
+        value = self.mine(var_id(name))
+        return self.mine(f"x:{name}") if value is MISSING else value
+
     def theirs(self, key: str, what: str) -> Any:
         """The reference's value; a missing or failed one is the lesson's fault."""
         if self.reference is None:
@@ -106,7 +112,32 @@ def evaluate(
 ) -> list[CheckResult]:
     """One result per check of ``step``, in order; failures carry the author's advice."""
     run = Run(learner, reference, metrics, stdout, source, run_device)
-    return [_judge(check, index, run) for index, check in enumerate(step.checks)]
+    results = []
+    told: set[str] = set()  # placeholders already pointed out
+    for index, check in enumerate(step.checks):
+        result = _judge(check, index, run)
+        waiting = [name for name in _names_read(check) if is_placeholder(run.placeholder(name))]
+        if not result.passed and waiting:
+            if set(waiting) <= told:  # said once is enough: the rest waits for the code
+                names = join_words([f"`{name}`" for name in waiting])
+                result = CheckResult(result.name, False,
+                                     f"Not checked yet: {names} {_is_are(waiting)} still `...`.")
+            told.update(waiting)
+        results.append(result)
+    return results
+
+
+def _names_read(check: m.AnyCheck) -> tuple[str, ...]:
+    """The learner's variables a check reads, as far as the check itself says."""
+    if isinstance(check, (m.CompareCheck, m.ExpectCheck)):
+        return (check.var,)
+    if isinstance(check, m.MetricCheck):
+        return check.learner
+    return ()
+
+
+def _is_are(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
 
 
 def _judge(check: m.AnyCheck, index: int, run: Run) -> CheckResult:

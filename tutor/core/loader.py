@@ -406,8 +406,10 @@ def _stdout_matches(raw: dict, common: dict) -> m.StdoutCheck:
 
 def _source(raw: dict, common: dict) -> m.SourceCheck:
     rules = raw["source"] or {}
+    made_from = tuple((var, tuple(names)) for var, names in rules.get("made_from", {}).items())
     return m.SourceCheck(uses=tuple(rules.get("uses", ())), avoids=tuple(rules.get("avoids", ())),
-                         no_loops=bool(rules.get("no_loops", False)), **common)
+                         no_loops=bool(rules.get("no_loops", False)), made_from=made_from,
+                         **common)
 
 
 _BUILDERS = {

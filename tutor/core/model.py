@@ -180,6 +180,9 @@ class SourceCheck(Check):
     uses: tuple[str, ...] = ()  # calls that must appear, e.g. "torch.stack" or "stack"
     avoids: tuple[str, ...] = ()  # calls that must not appear
     no_loops: bool = False  # no for/while loops and no comprehensions
+    # variable -> names it must be computed from, e.g. ("x", ("device",)): catches a tensor
+    # created without ``device=device``, which a CPU-only run cannot tell apart
+    made_from: tuple[tuple[str, tuple[str, ...]], ...] = ()
     kind: str = field(default="source", init=False)
 
     def default_title(self) -> str:
@@ -188,6 +191,8 @@ class SourceCheck(Check):
             parts.append(f"does not use {', '.join(self.avoids)}")
         if self.no_loops:
             parts.append("has no Python loops")
+        parts.extend(f"makes `{var}` from {', '.join(f'`{n}`' for n in names)}"
+                     for var, names in self.made_from)
         return "the code " + " and ".join(parts) if parts else "source rules"
 
 

@@ -129,6 +129,13 @@ CHECK_SCHEMAS: dict[str, dict] = {
                 "uses": {"type": "array", "items": {"type": "string"}},
                 "avoids": {"type": "array", "items": {"type": "string"}},
                 "no_loops": {"type": "boolean"},
+                "made_from": {
+                    "type": "object",
+                    "description": "variable -> names its value must be computed from",
+                    "propertyNames": _NAME,
+                    "additionalProperties": {
+                        "type": "array", "items": _NAME, "minItems": 1},
+                },
             },
         },
         "Rules on the source, checked without running it",

@@ -53,6 +53,7 @@ def check_source(check: SourceCheck, source: str) -> CheckResult:
         *(_not_used(entry, calls) for entry in check.uses),
         *(_used(entry, calls) for entry in check.avoids),
         _loops(tree) if check.no_loops else None,
+        *(_not_made_from(var, names, tree) for var, names in check.made_from),
     ]
     found = [p for p in problems if p]
     return CheckResult(check.title(), not found, "\n".join(found))
@@ -123,6 +124,56 @@ def _used(entry: str, calls: list[Call]) -> str | None:
         f"`{hits[0].text}` is used on {where}: this step asks you to solve it without "
         f"`{entry}`, so rewrite that part another way."
     )
+
+
+def _not_made_from(var: str, names: tuple[str, ...], tree: ast.AST) -> str | None:
+    sources = made_from(tree)
+    if var not in sources:
+        return f"Your code does not assign `{var}`: this step asks you to create it."
+    missing = [name for name in names if name not in _reachable(var, sources)]
+    if not missing:
+        return None
+    for node in ast.walk(tree):  # `x.to(device)` alone: a copy that is thrown away
+        if (isinstance(node, ast.Expr) and isinstance(call := node.value, ast.Call)
+                and isinstance(call.func, ast.Attribute) and call.func.attr == "to"
+                and isinstance(call.func.value, ast.Name) and call.func.value.id == var):
+            return (f"Line {node.lineno}: `{var}.to(...)` returns a moved copy and leaves "
+                    f"`{var}` where it was: keep the copy, `{var} = {ast.unparse(call)}`.")
+    return (f"`{var}` is computed without {join_words([f'`{n}`' for n in missing])}: "
+            f"use {'it' if len(missing) == 1 else 'them'} where you create `{var}`.")
+
+
+def made_from(tree: ast.AST) -> dict[str, set[str]]:
+    """For each variable assigned anywhere, the names read in the values assigned to it
+    (``x = y.to(device)`` -> {y, device}; tuple targets share their value's names)."""
+    sources: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            read.add(node.target.id)
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    sources.setdefault(name.id, set()).update(read)
+    return sources
+
+
+def _reachable(var: str, sources: dict[str, set[str]]) -> set[str]:
+    """Every name ``var`` is computed from, through the variables in between."""
+    seen: set[str] = set()
+    todo = [var]
+    while todo:
+        for name in sources.get(todo.pop(), ()):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
 
 
 def _loops(tree: ast.AST) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual import on
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
@@ -12,6 +13,13 @@ from textual.widgets.text_area import Selection
 
 class CodeEditor(TextArea):
     """``TextArea.code_editor`` plus: a baseline text, so loading a file is not an edit."""
+
+    # TextArea takes F6 (select line) and F7 (select all) for itself; in the tutor they run
+    # the code and jump to the error, wherever the focus is (shift+arrows still select).
+    BINDINGS = [
+        Binding("f6", "app.run", "Run", show=False),
+        Binding("f7", "app.goto_line", "Error", show=False),
+    ]
 
     @dataclass
     class Edited(Message):
