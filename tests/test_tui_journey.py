@@ -150,6 +150,24 @@ async def test_a_failure_explains_itself_and_jumps_to_the_line(tmp_path):
         assert editor.selected_text == "raise RuntimeError('boom')"
 
 
+async def test_a_burst_of_keys_is_applied_in_the_order_typed(tmp_path):
+    """Over SSH keys arrive in bursts: "down" then "x" must move before inserting, and a
+    backspace in the middle of typing deletes where it was pressed (textual#6605)."""
+    from textual import events
+
+    app = build_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        editor = app.query_one(CodeEditor)
+        editor.focus()
+        editor.move_cursor((0, 0))
+        burst = ["down", "end", *"  # A", "backspace", "B", "home", "ctrl+k", *"t = 1"]
+        for key in burst:  # all queued before any is handled
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert editor.text == STARTER.replace("t = ...", "t = 1")
+
+
 async def test_f_keys_of_the_app_work_inside_the_editor(tmp_path):
     app = build_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

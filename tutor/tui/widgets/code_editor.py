@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
@@ -28,6 +28,21 @@ class CodeEditor(TextArea):
         editor: CodeEditor
 
     baseline: str = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Run the editor's own bound keys (arrows, backspace, ctrl+k...) as they arrive.
+
+        Textual runs a widget's bindings only once the key has bubbled up to the app, while
+        a typed character is inserted at once; in a burst of input (a fast typist over SSH,
+        a paste of keystrokes) "Down, x" could insert the x before the cursor moved
+        (textual#6605). Running the binding here keeps the learner's order. A key handled
+        here stops, so neither TextArea nor the app runs it again.
+        """
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()  # TextArea's own _on_key does not run
+                return
 
     def show_code(self, code: str, keep_undo: bool = False) -> None:
         """Load ``code``; with ``keep_undo`` as an edit, so ctrl+z brings the old text back."""
