@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tutor.core.checker import Checker  # noqa: E402
+from tutor.core.devices import cuda_may_exist  # noqa: E402
 from tutor.core.loader import load_course  # noqa: E402
 from tutor.sandbox.runner import SubprocessRunner  # noqa: E402
 from tutor.sandbox.spare import SpareRunner  # noqa: E402
@@ -33,6 +34,8 @@ from tutor.sandbox.warm import WarmRunner  # noqa: E402
 
 STEP = "basics.compare"
 CODE = "import torch\nt = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"
+# on a GPU the tensor must live there, or the worker never creates a CUDA context
+GPU_CODE = CODE.replace("torch.float32)", "torch.float32, device=device)")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -41,7 +44,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def time_checks(checker: Checker, count: int) -> list[float]:
+def time_checks(checker: Checker, count: int, code: str = CODE) -> list[float]:
     """Milliseconds per check. With ``checker.prefetch``, the learner "types" between
     checks: the next reference finishes before the next check starts, as in the TUI."""
     step = load_course(ROOT / "tests" / "fixtures" / "course").step(STEP)
@@ -51,7 +54,7 @@ def time_checks(checker: Checker, count: int) -> list[float]:
             checker.prepare(step)
             checker.wait_prepared(step)
         started = time.perf_counter()
-        verdict = checker.check(step, CODE, "bench.py")
+        verdict = checker.check(step, code, "bench.py")
         times.append((time.perf_counter() - started) * 1000)
         if not verdict.passed:
             raise SystemExit(f"the benchmark's own solution failed: {verdict.to_json()}")
@@ -70,6 +73,23 @@ def time_spare_checks(device: str, count: int) -> list[float]:
             runner.wait_ready()
             times.extend(time_checks(checker, 1))
         return times
+
+
+def time_gpu_checks(count: int) -> dict[str, object]:
+    """The same step on CUDA, where a GPU is visible. Each forked worker creates its own
+    CUDA context, so every GPU check pays for one: this is the figure to watch."""
+    if not cuda_may_exist():
+        return {"gpu_warm_p50_ms": None,
+                "gpu_note": "no CUDA device visible here: run on a GPU machine for GPU figures"}
+    with WarmRunner() as runner:
+        runner.warm_up()
+        checker = Checker(runner, device="cuda", prefetch=True)
+        first = time_checks(checker, 1, GPU_CODE)[0]
+        times = time_checks(checker, count, GPU_CODE)
+    return {"gpu_first_check_ms": round(first, 1),
+            "gpu_warm_p50_ms": round(statistics.median(times), 1),
+            "gpu_warm_p95_ms": round(percentile(times, 0.95), 1),
+            "gpu_runs": len(times)}
 
 
 def ui_first_frame_ms() -> tuple[float | None, bool | None]:
@@ -105,6 +125,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=40, help="warm checks to time")
     parser.add_argument("--cold", type=int, default=5, help="cold checks to time")
     parser.add_argument("--spare", type=int, default=10, help="checks on spares to time")
+    parser.add_argument("--gpu", type=int, default=20, help="CUDA checks to time, where a GPU is")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
@@ -118,6 +139,7 @@ def main() -> None:
         side_by_side = time_checks(checker, args.warm)
         warm = time_checks(Checker(runner, device=args.device, prefetch=True), args.warm)
     spare = time_spare_checks(args.device, args.spare)
+    gpu = time_gpu_checks(args.gpu)
     frame_ms, frame_torch = ui_first_frame_ms()
     figures = {
         "step": STEP,
@@ -138,6 +160,7 @@ def main() -> None:
         "warm_runs": len(warm),
         "cold_runs": len(cold),
         "spare_runs": len(spare),
+        **gpu,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
