@@ -165,6 +165,14 @@ def test_lessons_schema_new_and_validate(tmp_path: Path, course_copy: Path) -> N
     assert f"basics.yaml:{line_no}:5: unknown field 'titel'" in broken.stdout
     # The rest of the course still works for a learner.
     assert tutor(home, "list", course=course_copy).returncode == 0
+    report = tutor(home, "lessons", "validate", str(course_copy), "--json")
+    assert report.returncode == 1
+    found = json.loads(report.stdout)  # the JSON object is all there is on stdout
+    assert found["ok"] is False and found["course"] == "fixture"
+    assert len(found["problems"]) == len(broken.stdout.splitlines()) - 1  # less the summary
+    problem = next(p for p in found["problems"] if "titel" in p["message"])
+    assert problem["line"] == line_no and problem["column"] == 5
+    assert problem["file"].endswith("basics.yaml")
 
 
 @pytest.mark.slow
@@ -186,6 +194,21 @@ def test_validate_solutions_catches_a_too_weak_check(tmp_path: Path, course_copy
                  "--step", "basics.compare")
     assert done.returncode == 1
     assert "rejects[0] should fail but passed" in done.stdout
+    report = json.loads(tutor(tmp_path / "home", "lessons", "validate", str(course_copy),
+                              "--solutions", "--step", "basics.compare", "--json").stdout)
+    (step,) = report["reports"]
+    assert report["ok"] is False and step["step"] == "basics.compare" and not step["ok"]
+    failed = {a["label"]: a["problem"] for a in step["attempts"] if not a["ok"]}
+    assert "should fail but passed" in failed["rejects[0]"]
+
+
+def test_data_status_says_where_the_data_goes(tmp_path: Path) -> None:
+    status = as_json(tutor(tmp_path / "home", "data", "status", "--json"))
+    assert status["dir"] == str(tmp_path / "home" / "data")
+    assert status["complete"] is False and len(status["missing"]) == 4
+    assert "pytorch-tutor data fetch" in status["summary"]
+    info = as_json(tutor(tmp_path / "home", "doctor", "--json"))
+    assert info["data"]["dir"] == status["dir"]  # doctor looks where the lessons look
 
 
 def test_doctor_reports_torch_from_a_child_and_the_protections(tmp_path: Path) -> None:

@@ -129,6 +129,8 @@ def test_default_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.delenv(ds.DATA_ENV, raising=False)
     assert ds.default_data_dir().name == "data"
     assert "pytorch-tutor" in str(ds.default_data_dir())
+    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(tmp_path / "home"))
+    assert ds.default_data_dir() == tmp_path / "home" / "data"  # beside progress and code
     monkeypatch.setenv(ds.DATA_ENV, str(tmp_path))
     assert ds.default_data_dir() == tmp_path
 

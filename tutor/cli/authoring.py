@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tutor.cli.render import indent, paint
@@ -39,38 +40,72 @@ def _course_dir(args: argparse.Namespace, given: Path | None) -> Path:
 
 
 def validate(args: argparse.Namespace, root: Path) -> int:
+    """Report a course's problems and, with ``--solutions``, run every program it holds.
+    Text streams step by step; ``--json`` prints one object at the end."""
+    as_json = bool(getattr(args, "json", False))
+    say = _quiet if as_json else print
     try:
         course = load_course(root)
     except CourseError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "problems": _problems(exc.problems)}, indent=2))
         for problem in exc.problems:
-            print(str(problem))
+            say(str(problem))
         return 1
     for problem in course.problems:
-        print(str(problem))
+        say(str(problem))
     steps = course.steps()
     code_steps = [s for s in steps if isinstance(s, m.CodeStep)]
-    print(paint(f"{course.id}: {len(course.lessons)} lessons, {len(steps)} steps "
-                f"({len(code_steps)} with code), {len(course.problems)} problems", "bold"))
-    if not args.solutions:
-        return 1 if course.problems else 0
-    if args.step:
-        wanted = set(args.step)
-        code_steps = [s for s in code_steps if s.id in wanted]
-    data_dir = _data_dir(any(s.data for s in code_steps))
+    say(paint(f"{course.id}: {len(course.lessons)} lessons, {len(steps)} steps "
+              f"({len(code_steps)} with code), {len(course.problems)} problems", "bold"))
+    summary: dict = {"course": course.id, "lessons": len(course.lessons), "steps": len(steps),
+                     "code_steps": len(code_steps), "problems": _problems(course.problems)}
+    reports: list[StepReport] = []
+    if args.solutions:
+        if args.step:
+            wanted = set(args.step)
+            code_steps = [s for s in code_steps if s.id in wanted]
+        reports = _run_programs(args, code_steps, say, None if as_json else _print_report)
+        summary["reports"] = [_report_json(r) for r in reports]
+    failed = [r for r in reports if not r.ok]
+    if reports:
+        skipped = sum(1 for r in reports if r.skipped)
+        say(paint(f"{len(reports) - len(failed) - skipped} steps ok, {len(failed)} failed, "
+                  f"{skipped} skipped; {sum(r.duration_s for r in reports):.1f} s of runs",
+                  "bold"))
+    ok = not failed and not course.problems
+    if as_json:
+        print(json.dumps({"ok": ok, **summary}, indent=2))
+    return 0 if ok else 1
+
+
+def _run_programs(args: argparse.Namespace, steps: list[m.CodeStep], say: Callable[..., None],
+                  on_report: Callable[[StepReport], None] | None) -> list[StepReport]:
+    data_dir = _data_dir(any(s.data for s in steps))
     with default_runner(spares=2) as runner:  # a learner and a reference run side by side
         started = time.monotonic()
         warm = runner.wait_ready()  # so the first step's times do not include start-up
-        print(paint(f"workers {'ready' if warm else 'start cold'} "
-                    f"({time.monotonic() - started:.1f} s)", "dim"))
+        say(paint(f"workers {'ready' if warm else 'start cold'} "
+                  f"({time.monotonic() - started:.1f} s)", "dim"))
         checker = Checker(runner, device=args.device, data_dir=data_dir)
-        reports = validate_steps(code_steps, checker, workers=max(1, args.jobs),
-                                 on_report=_print_report)
-    failed = [r for r in reports if not r.ok]
-    total = sum(r.duration_s for r in reports)
-    skipped = sum(1 for r in reports if r.skipped)
-    print(paint(f"{len(reports) - len(failed) - skipped} steps ok, {len(failed)} failed, "
-                f"{skipped} skipped; {total:.1f} s of runs", "bold"))
-    return 1 if failed or course.problems else 0
+        return validate_steps(steps, checker, workers=max(1, args.jobs), on_report=on_report)
+
+
+def _quiet(*_args: object, **_kwargs: object) -> None:
+    """``print`` for --json runs: the JSON object is the only output."""
+
+
+def _problems(problems: Iterable[m.Problem]) -> list[dict]:
+    return [{"file": str(p.where.file), "line": p.where.line, "column": p.where.column,
+             "message": p.message} for p in problems]
+
+
+def _report_json(report: StepReport) -> dict:
+    where = report.step.where
+    return {"step": report.step.id, "ok": report.ok, "skipped": report.skipped,
+            "where": str(where) if where else None,
+            "attempts": [{"label": a.label, "ok": a.ok, "problem": a.problem,
+                          "duration_s": round(a.duration_s, 3)} for a in report.attempts]}
 
 
 def _data_dir(needed: bool) -> str:
@@ -83,7 +118,8 @@ def _data_dir(needed: bool) -> str:
             datasets.resolve(data_dir)
         except datasets.DatasetMissing:
             print(paint("Fashion-MNIST is missing: building the offline substitute to validate "
-                        "with (`pytorch-tutor data fetch` gets the real data).", "yellow"))
+                        "with (`pytorch-tutor data fetch` gets the real data).", "yellow"),
+                  file=sys.stderr)
             datasets.build_substitute(data_dir)
     return str(data_dir)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 
@@ -14,7 +15,14 @@ from tutor.core import datasets
 def run(args: argparse.Namespace) -> int:
     data_dir = datasets.default_data_dir()
     if args.data_command == "status":
-        print(describe_data(datasets.status(data_dir)))
+        st = datasets.status(data_dir)
+        if args.json:
+            print(json.dumps({
+                "dir": str(st.data_dir), "raw_dir": str(st.raw_dir), "present": list(st.present),
+                "missing": list(st.missing), "complete": st.complete,
+                "substitute": st.substitute, "summary": describe_data(st)}, indent=2))
+        else:
+            print(describe_data(st))
         return 0
     if args.data_command == "substitute":
         root = datasets.build_substitute(data_dir)

@@ -43,8 +43,7 @@ def describe_data(status: datasets.DatasetStatus) -> str:
 def report(args: argparse.Namespace) -> dict[str, Any]:
     session = Session.open(lessons=args.lessons, device=args.device, workspace=args.workspace)
     facts = torch_facts()
-    data_dir = default_data_dir() / "data"
-    data = datasets.status(data_dir)
+    data = datasets.status(datasets.default_data_dir())
     return {
         "python": platform.python_version(),
         "torch": facts.get("torch") or facts.get("torch_error"),
@@ -61,7 +60,7 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
         "workspace": str(session.workspace.root),
         "progress_file": str(session.store.path),
         "progress_warnings": list(session.store.warnings),
-        "data": {"dir": str(data_dir), "summary": describe_data(data)},
+        "data": {"dir": str(data.data_dir), "summary": describe_data(data)},
         "sandbox": [p.to_json() for p in protections.detect()],
     }
 

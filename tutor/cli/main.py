@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run every solution, starter, accept and reject")
     p.add_argument("--step", action="append", help="only these steps (with --solutions)")
     p.add_argument("--jobs", type=int, default=2, help="steps validated at once")
+    p.add_argument("--json", action="store_true", help="machine-readable output (for editors, CI)")
     lsub.add_parser("schema", help="print the JSON Schema of a lesson file")
     p = lsub.add_parser("new", help="write a new lesson file that validates")
     p.add_argument("id", help="the lesson id, e.g. my-lesson")
@@ -86,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = dsub.add_parser("fetch", help="download Fashion-MNIST now (or copy it --from a folder)")
     p.add_argument("--from", dest="source", type=Path, help="a folder holding the four files")
     dsub.add_parser("substitute", help="build the offline substitute (no network needed)")
-    dsub.add_parser("status", help="where the data is, and what is missing")
+    dsub.add_parser("status", help="where the data is, and what is missing").add_argument(
+        "--json", action="store_true", help="machine-readable output")
     command("watch", "check a step every time you save its file", False).add_argument(
         "--manual", action="store_true", help="re-check on Enter instead of watching the file")
     return parser

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import platformdirs
+
+from tutor.core.progress import default_data_dir as tutor_home
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,12 @@ class DatasetMissing(DatasetError):
 
 
 def default_data_dir() -> Path:
-    """Where datasets live: ``$PYTORCH_TUTOR_DATA`` if set, else the per-user data directory."""
+    """Where datasets live: ``$PYTORCH_TUTOR_DATA`` if set, else ``data`` in the tutor's home
+    (which ``$PYTORCH_TUTOR_HOME`` moves), so every command looks in the same place."""
     override = os.environ.get(DATA_ENV)
     if override:
         return Path(override).expanduser()
-    return Path(platformdirs.user_data_dir("pytorch-tutor")) / "data"
+    return tutor_home() / "data"
 
 
 def raw_dir(root: Path) -> Path:
