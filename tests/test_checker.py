@@ -42,6 +42,22 @@ def test_every_check_kind_passes_with_its_solution(warm_runner) -> None:
         assert len(verdict.checks) == len(code_step.checks)
 
 
+def test_warnings_reach_the_learner_and_a_clean_run_has_no_stderr(warm_runner) -> None:
+    checker = Checker(warm_runner)
+    basics = step("basics.compare")
+    clean = checker.check(basics, basics.solution, "solution.py")
+    assert clean.passed and clean.stderr == ""  # the worker itself writes nothing there
+    noisy = basics.solution + (
+        "import warnings, sys\n"
+        "warnings.warn('this size looks odd')\n"
+        "print('to stderr', file=sys.stderr)\n")
+    verdict = checker.check(basics, noisy, "mine.py")
+    assert verdict.passed and verdict.stdout == clean.stdout  # stdout checks see stdout only
+    assert "mine.py:" in verdict.stderr and "UserWarning: this size looks odd" in verdict.stderr
+    assert verdict.stderr.rstrip().endswith("to stderr")
+    assert verdict.to_json()["stderr"] == verdict.stderr
+
+
 def test_metric_checks_are_judged_on_the_learners_trained_model(warm_runner) -> None:
     lazy = "import torch\nmodel = torch.nn.Linear(4, 1)\nlosses = [2.0, 1.0]\n"
     verdict = Checker(warm_runner).check(step("modules.train"), lazy, "mine.py")

@@ -217,3 +217,14 @@ def test_doctor_reports_torch_from_a_child_and_the_protections(tmp_path: Path) -
     names = {layer["name"]: layer["active"] for layer in info["sandbox"]}
     assert names["framed results"] is True and "process tree kill" in names
     assert info["progress_file"].startswith(str(tmp_path))
+
+
+def test_a_verdict_shows_what_the_code_wrote_to_stderr() -> None:
+    from tutor.cli.render import verdict_text
+    from tutor.core.verdict import Verdict
+
+    text = verdict_text(Verdict(step="s", passed=True, device="cpu",
+                                stderr="mine.py:3: UserWarning: sizes differ\n"))
+    heading, warning = text.splitlines()[1:3]
+    assert "stderr" in heading and warning.strip() == "mine.py:3: UserWarning: sizes differ"
+    assert "stderr" not in verdict_text(Verdict(step="s", passed=True, device="cpu"))

@@ -168,6 +168,25 @@ async def test_a_burst_of_keys_is_applied_in_the_order_typed(tmp_path):
         assert editor.text == STARTER.replace("t = ...", "t = 1")
 
 
+class WarningSession(FakeSession):
+    @staticmethod
+    def _verdict(step, code):
+        verdict = FakeSession._verdict(step, code)
+        return replace(verdict, stderr="mine.py:2: UserWarning: sizes differ\n")
+
+
+async def test_warnings_on_stderr_show_under_the_output(tmp_path):
+    app = build_app(tmp_path, WarningSession)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        lines = app.query_one(OutputPanel).query_one("#log").lines
+        at = lines.index("── stderr ──")
+        assert "hello from the fake runner" in lines[:at]
+        assert lines[at + 1] == "mine.py:2: UserWarning: sizes differ"
+
+
 async def test_f_keys_of_the_app_work_inside_the_editor(tmp_path):
     app = build_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -224,7 +224,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     verdict = session.run(args.step, file=args.file, on_output=_stream(args))
     if getattr(args, "json", False):
         emit(args, verdict.to_json(), "")
-    elif verdict.error:
+        return EXIT_FAIL if verdict.error else EXIT_OK
+    if verdict.stderr:
+        sys.stderr.write(verdict.stderr)
+    if verdict.error:
         print(verdict.error, file=sys.stderr)
     return EXIT_FAIL if verdict.error else EXIT_OK
 

@@ -38,6 +38,9 @@ def verdict_text(verdict: Verdict, title: str = "") -> str:
         lines = [f"{paint('✗ not yet', 'red')} {head}{paint(took, 'dim')}"]
     if verdict.error:
         lines.append(indent(verdict.error))
+    if verdict.stderr.strip():
+        lines.append(paint("  your code wrote to stderr (warnings are worth reading):", "yellow"))
+        lines.append(indent(verdict.stderr.rstrip(), "    "))
     for check in verdict.checks:
         mark = paint("✓", "green") if check.passed else paint("✗", "red")
         note = f" {paint(f'({check.message})', 'dim')}" if check.passed and check.message else ""

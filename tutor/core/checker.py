@@ -281,7 +281,13 @@ def protected_paths(step: m.CodeStep, filename: str) -> tuple[str, ...]:
 def _verdict(step_id: str, result: RunResult, error: str | None = None,
              checks: list[CheckResult] | None = None) -> Verdict:
     return Verdict(step=step_id, passed=False, checks=checks or [], error=error,
-                   stdout=result.stdout, duration_s=result.duration_s, device=result.device)
+                   stdout=result.stdout, stderr=_tail(result.stderr),
+                   duration_s=result.duration_s, device=result.device)
+
+
+def _tail(text: str, limit: int = 4000) -> str:
+    """The end of a long stderr (a warning repeated in a loop, say), marked as cut."""
+    return text if len(text) <= limit else "[...]\n" + text[-limit:]
 
 
 def _failed_run(step_id: str, result: RunResult) -> Verdict:

@@ -27,6 +27,7 @@ class Verdict:
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None  # why the code could not be checked at all (traceback, timeout...)
     stdout: str = ""
+    stderr: str = ""  # what the code wrote to stderr: warnings, mostly (torch's included)
     duration_s: float = 0.0
     device: str = ""
     skipped: str | None = None  # a reason when the step cannot run here (e.g. no CUDA)
@@ -39,6 +40,7 @@ class Verdict:
             "checks": [c.to_json() for c in self.checks],
             "error": self.error,
             "stdout": self.stdout,
+            "stderr": self.stderr,
             "duration_s": round(self.duration_s, 3),
             "device": self.device,
             "skipped": self.skipped,

@@ -51,11 +51,17 @@ class OutputPanel(Vertical):
         self.remove_class("-running")
         if not printed and verdict.stdout:
             self.write(verdict.stdout)
+        if verdict.stderr.strip():  # after the output: the two streams arrive apart
+            self.write(f"{'' if self._ends_line() else chr(10)}── stderr ──\n{verdict.stderr}")
         self._status(_headline(mode, verdict, show_timings))
         self._verdict(_details(verdict))
         self.set_class(mode == "check" and verdict.passed, "-passed")
         self.set_class(bool(verdict.error) or (mode == "check" and not verdict.passed
                                                and not verdict.skipped), "-failed")
+
+    def _ends_line(self) -> bool:
+        log = self.query_one("#log", Log)
+        return not log.lines or log.lines[-1] == ""
 
     def stop(self, why: str) -> None:
         """The run ended without a verdict (cancelled, or the tutor itself failed)."""
