@@ -41,11 +41,17 @@ def progress(home, step="basics.compare"):
     return ProgressStore(home / "progress.json").load().step("fixture", step)
 
 
-async def type_solution_line(pilot, app) -> None:
-    """Replace `t = ...` by typing, as a learner would."""
+def focus_editor(app, at: tuple[int, int]) -> CodeEditor:
+    """The editor, focused, its cursor at ``at`` (row, column from 0)."""
     editor = app.query_one(CodeEditor)
     editor.focus()
-    editor.move_cursor((1, 4))
+    editor.move_cursor(at)
+    return editor
+
+
+async def type_solution_line(pilot, app) -> None:
+    """Replace `t = ...` by typing, as a learner would."""
+    focus_editor(app, (1, 4))
     await pilot.press("ctrl+k")  # delete to the end of the line
     await pilot.press(*"torch.arange(6, dtype=torch.float32).reshape(2, 3)")
 
@@ -158,9 +164,7 @@ async def test_a_burst_of_keys_is_applied_in_the_order_typed(tmp_path):
     app = build_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        editor = app.query_one(CodeEditor)
-        editor.focus()
-        editor.move_cursor((0, 0))
+        editor = focus_editor(app, (0, 0))
         burst = ["down", "end", *"  # A", "backspace", "B", "home", "ctrl+k", *"t = 1"]
         for key in burst:  # all queued before any is handled
             app.post_message(events.Key(key, key if len(key) == 1 else None))
@@ -191,9 +195,7 @@ async def test_f_keys_of_the_app_work_inside_the_editor(tmp_path):
     app = build_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        editor = app.query_one(CodeEditor)
-        editor.focus()
-        editor.move_cursor((1, 0))
+        editor = focus_editor(app, (1, 0))
         await pilot.press("f6")  # TextArea would select the line
         await settle(pilot)
         assert editor.selected_text == ""
