@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -281,12 +282,18 @@ def protected_paths(step: m.CodeStep, filename: str) -> tuple[str, ...]:
 def _verdict(step_id: str, result: RunResult, error: str | None = None,
              checks: list[CheckResult] | None = None) -> Verdict:
     return Verdict(step=step_id, passed=False, checks=checks or [], error=error,
-                   stdout=result.stdout, stderr=_tail(result.stderr),
+                   stdout=result.stdout, stderr=_stderr_text(result.stderr),
                    duration_s=result.duration_s, device=result.device)
 
 
-def _tail(text: str, limit: int = 4000) -> str:
-    """The end of a long stderr (a warning repeated in a loop, say), marked as cut."""
+WARNING_PATH = re.compile(r"(?m)^/\S*/([^/\s]+\.py:\d+: )")
+
+
+def _stderr_text(text: str, limit: int = 4000) -> str:
+    """Warnings as a learner reads them: ``loss.py:608: UserWarning: ...`` without the long
+    folder in front (it pushes the message off an 80-column screen); the end of a long
+    stderr (a warning repeated in a loop, say), marked as cut."""
+    text = WARNING_PATH.sub(r"\1", text)
     return text if len(text) <= limit else "[...]\n" + text[-limit:]
 
 
