@@ -82,18 +82,22 @@ def tagged(token: str, table: dict[int, tuple[int, str]] | None = None) -> set[i
     return found
 
 
-def kill_tree(root: int, token: str | None, rounds: int = 50) -> int:
+def kill_tree(root: int, token: str | None, patience_s: float = 5.0) -> int:
     """SIGKILL ``root``, its descendants and every process tagged with ``token`` (if any).
 
-    Repeats until nothing is left alive (a fork bomb keeps forking while we kill), and
-    reaps the zombies that are ours. Returns how many processes were signalled.
+    Repeats until nothing is left alive (a fork bomb keeps forking while we kill; a killed
+    process that holds torch's memory takes a while to finish dying on a busy machine),
+    for at most ``patience_s``, and reaps the zombies that are ours. Returns how many
+    processes were signalled.
     """
     if not sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.killpg(root, signal.SIGKILL)
         return 1
     signalled: set[int] = set()
-    for _ in range(rounds):
+    deadline = time.monotonic() + patience_s
+    pause = 0.002
+    while time.monotonic() < deadline:
         table = processes()
         targets = descendants(root, table)
         if token is not None:
@@ -108,7 +112,8 @@ def kill_tree(root: int, token: str | None, rounds: int = 50) -> int:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         signalled |= alive
-        time.sleep(0.005)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
     for pid in signalled:
         if pid != root:  # the root is reaped by its Popen object
             with contextlib.suppress(ChildProcessError, OSError):
