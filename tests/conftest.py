@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
+from tutor.bootstrap import Options
+from tutor.bootstrap import open_session as _open_session
+from tutor.core.doctor import Protection
+from tutor.core.runs import Runner
+from tutor.core.session import Session
+from tutor.sandbox import protections
 from tutor.sandbox.spare import SpareRunner
 from tutor.sandbox.warm import WarmRunner
 
@@ -51,3 +59,38 @@ def spare_pids(runner: SpareRunner) -> set[int]:
     """The spares waiting once each has imported torch (a start hands out one of these)."""
     assert runner.wait_ready(), "the spares did not start"
     return {spare.pid for spare in runner._idle}
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, or a process that is gone, does not; Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # the name in parentheses may itself hold ")": the state follows the last one
+            return f.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def gone(*pids: int, within: float = 8.0) -> bool:
+    """Whether every one of ``pids`` has ended, waiting up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(alive(p) for p in pids)
+
+
+@functools.cache
+def layers() -> dict[str, Protection]:
+    """The isolation layers as ``doctor`` finds them on this machine, by name."""
+    return {p.name: p for p in protections.detect()}
+
+
+def needs(*names: str) -> pytest.MarkDecorator:
+    """Skip, saying why, where this machine lacks a layer a test relies on."""
+    missing = [f"{n}: {layers()[n].detail}" for n in names if not layers()[n].active]
+    return pytest.mark.skipif(bool(missing), reason="not on this machine: " + "; ".join(missing))
+
+
+def open_session(runner: Runner | None = None, **options: object) -> Session:
+    """The session the shells open (``tutor.bootstrap``), with ``Options`` as keywords."""
+    return _open_session(Options(**options), runner)  # type: ignore[arg-type]

@@ -1,19 +1,29 @@
-"""The checker end to end on the fixture course, with real workers."""
+"""The checker: a run that brought back no values becomes a failed verdict in the core's
+words (with a stand-in runner), and every check kind end to end on the fixture course, with
+real workers. The statuses themselves are the runner's (tests/test_runner.py), their words
+are tests/test_run_feedback.py's."""
 
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
+from typing import Any, get_args
 
+import msgspec
 import pytest
 from conftest import FIXTURE_COURSE
 
 from tutor.core import model as m
 from tutor.core.checker import Cancel, Checker
+from tutor.core.checks.compare import Compare
+from tutor.core.checks.expect import Expect
 from tutor.core.loader import load_course
+from tutor.core.run_feedback import failure_text
+from tutor.core.runs import Limits, RunRequest, RunResult, Status
+from tutor.core.values import ErrorInfo, Frame
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 COURSE = load_course(FIXTURE_COURSE)
 
 
@@ -21,6 +31,79 @@ def step(step_id: str) -> m.CodeStep:
     found = COURSE.step(step_id)
     assert isinstance(found, m.CodeStep)
     return found
+
+
+class Canned:
+    """A run handle that hands back a prepared result and records what was done to it."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+        self.cancelled = self.closed = False
+
+    def wait(self) -> RunResult:
+        return self.result
+
+    def judge(self, learner: RunResult) -> dict[str, Any]:
+        return {}
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class CannedRunner:
+    """Answers each role with a prepared result, without starting any process."""
+
+    def __init__(self, learner: RunResult, reference: RunResult | None = None):
+        self.results = {"learner": learner, "reference": reference or RunResult("ok")}
+        self.handles: dict[str, Canned] = {}
+        self.requests: dict[str, RunRequest] = {}
+
+    def start(self, request: RunRequest, on_output=None) -> Canned:
+        self.requests[request.role] = request
+        self.handles[request.role] = Canned(self.results[request.role])
+        return self.handles[request.role]
+
+
+TRACEBACK = ErrorInfo("RuntimeError", "boom", [Frame(3, "", "y = x @ x")])
+
+
+@pytest.mark.parametrize("status", sorted(set(get_args(Status)) - {"ok"}))
+def test_a_run_without_values_fails_in_the_cores_words(status: Status) -> None:
+    basics = msgspec.structs.replace(step("basics.compare"), timeout_s=3)
+    error = TRACEBACK if status in ("error", "setup_error", "memory") else None
+    learner = RunResult(status, error=error, stdout="epoch 1\n", stderr="warned\n",
+                        exit_code=1, signal="SIGSEGV", detail="late bytes")
+    runner = CannedRunner(learner)
+    verdict = Checker(runner).check(basics, "t = 1\n", "mine.py")
+    assert not verdict.passed and not verdict.checks and not verdict.skipped
+    assert verdict.error == failure_text(learner, Limits(timeout_s=3))
+    assert verdict.line == (3 if error else None)
+    assert (verdict.stdout, verdict.stderr) == ("epoch 1\n", "warned\n")
+    assert runner.requests["learner"].limits.timeout_s == 3  # the step's limit, in the words
+    assert runner.handles["reference"].cancelled, "the reference ran on for nothing"
+    assert all(handle.closed for handle in runner.handles.values())
+
+
+def test_a_timed_out_attempt_names_the_steps_own_limit() -> None:
+    basics = msgspec.structs.replace(step("basics.compare"), timeout_s=7)
+    verdict = Checker(CannedRunner(RunResult("timeout"))).check(basics, "t = 1\n", "mine.py")
+    assert verdict.error.startswith("Your code took longer than 7 s and was stopped.")
+
+
+def test_a_reference_that_did_not_run_is_the_lessons_error() -> None:
+    values = {"value:t": 1}
+    runner = CannedRunner(RunResult("ok", values=values), RunResult("timeout"))
+    verdict = Checker(runner).check(step("basics.compare"), "t = 1\n", "mine.py")
+    assert not verdict.passed and not verdict.checks
+    assert verdict.error.startswith("lesson error: the step's reference solution did not run "
+                                    "(timeout).")
+    assert f"longer than {runner.requests['reference'].limits.timeout_s:g} s" in verdict.error
+
+
+# --------------------------------------------------------------------------- with workers
 
 
 class RecordingRunner:
@@ -34,6 +117,7 @@ class RecordingRunner:
         return self.inner.start(request, on_output)
 
 
+@slow
 def test_every_check_kind_passes_with_its_solution(warm_runner) -> None:
     checker = Checker(warm_runner)
     for code_step in (s for s in COURSE.steps() if isinstance(s, m.CodeStep)):
@@ -42,6 +126,7 @@ def test_every_check_kind_passes_with_its_solution(warm_runner) -> None:
         assert len(verdict.checks) == len(code_step.checks)
 
 
+@slow
 def test_warnings_reach_the_learner_and_a_clean_run_has_no_stderr(warm_runner) -> None:
     checker = Checker(warm_runner)
     basics = step("basics.compare")
@@ -60,6 +145,7 @@ def test_warnings_reach_the_learner_and_a_clean_run_has_no_stderr(warm_runner) -
     assert verdict.to_json()["stderr"] == verdict.stderr
 
 
+@slow
 def test_metric_checks_are_judged_on_the_learners_trained_model(warm_runner) -> None:
     lazy = "import torch\nmodel = torch.nn.Linear(4, 1)\nlosses = [2.0, 1.0]\n"
     verdict = Checker(warm_runner).check(step("modules.train"), lazy, "mine.py")
@@ -67,6 +153,7 @@ def test_metric_checks_are_judged_on_the_learners_trained_model(warm_runner) -> 
     assert not fit.passed and "above" in fit.message and went_down.passed
 
 
+@slow
 def test_a_prefetched_reference_still_gives_fresh_inputs_to_every_check(warm_runner) -> None:
     recording = RecordingRunner(warm_runner)
     checker = Checker(recording, prefetch=True)
@@ -83,6 +170,7 @@ def test_a_prefetched_reference_still_gives_fresh_inputs_to_every_check(warm_run
                                                          "learner"]
 
 
+@slow
 def test_a_hard_coded_answer_fails_on_fresh_inputs(warm_runner) -> None:
     call = step("basics.call")
     cheat = ("import torch\nfirst = None\ndef row_sums(x):\n    global first\n"
@@ -91,6 +179,7 @@ def test_a_hard_coded_answer_fails_on_fresh_inputs(warm_runner) -> None:
     assert not verdict.passed and "trial 2" in verdict.checks[0].message
 
 
+@slow
 def test_cancel_stops_a_long_run_quickly(warm_runner) -> None:
     cancel = Cancel()
     result = {}
@@ -106,19 +195,21 @@ def test_cancel_stops_a_long_run_quickly(warm_runner) -> None:
     assert result["v"].passed is False and "cancelled" in result["v"].error
 
 
+@slow
 def test_a_step_that_needs_cuda_is_skipped_without_a_gpu(warm_runner, monkeypatch) -> None:
     from tutor.core import devices
 
     monkeypatch.setattr(devices, "cuda_may_exist", lambda: False)
     gpu_step = m.CodeStep(id="g", title="g", lesson_id="l", starter="", solution="t = 1",
-                          checks=(m.ExpectCheck(var="t", type="int"),), requires="cuda")
+                          checks=(Expect(var="t", type="int"),), requires="cuda")
     verdict = Checker(warm_runner, device="auto").check(gpu_step, "t = 1", "mine.py")
     assert verdict.skipped and "CUDA" in verdict.skipped and not verdict.checks
 
 
+@slow
 def test_a_step_that_needs_data_says_how_to_get_it(warm_runner, tmp_path: Path) -> None:
     data_step = m.CodeStep(id="d", title="d", lesson_id="l", starter="", solution="t = 1",
-                           checks=(m.ExpectCheck(var="t", type="int"),), data=("fashion-mnist",))
+                           checks=(Expect(var="t", type="int"),), data=("fashion-mnist",))
     verdict = Checker(warm_runner, data_dir=str(tmp_path)).check(data_step, "t = 1", "mine.py")
     assert not verdict.passed
     for text in ("train-images-idx3-ubyte", str(tmp_path), "pytorch-tutor data fetch",
@@ -126,8 +217,9 @@ def test_a_step_that_needs_data_says_how_to_get_it(warm_runner, tmp_path: Path) 
         assert text in verdict.error
 
 
+@slow
 def test_a_broken_reference_is_a_lesson_error_never_a_pass(warm_runner) -> None:
     broken = m.CodeStep(id="b", title="b", lesson_id="l", starter="", solution="t = 1 / 0",
-                        checks=(m.CompareCheck(var="t"),))
+                        checks=(Compare(var="t"),))
     verdict = Checker(warm_runner).check(broken, "t = 1", "mine.py")
     assert not verdict.passed and verdict.error.startswith("lesson error")

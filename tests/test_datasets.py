@@ -298,7 +298,7 @@ def test_fetch_offline_says_what_to_do(
 ) -> None:
     from torchvision.datasets import FashionMNIST
 
-    from tutor.sandbox import fetch_data
+    from tutor.torch_tools import fetch_data
 
     monkeypatch.setattr(FashionMNIST, "mirrors", ["http://127.0.0.1:9/"])  # refused at once
     assert fetch_data.main([str(tmp_path)]) == 1
@@ -312,7 +312,7 @@ def test_fetch_offline_says_what_to_do(
 def test_fetch_with_files_present_loads_both_splits(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tutor.sandbox import fetch_data
+    from tutor.torch_tools import fetch_data
 
     _write_tiny(raw_dir(tmp_path))
     assert fetch_data.main([str(tmp_path)]) == 0

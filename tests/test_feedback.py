@@ -14,7 +14,7 @@ from tutor.core.feedback import (
     format_number,
     shape_problem,
 )
-from tutor.sandbox.frames import MISSING, ErrorInfo, Module, Opaque, Raised, Tensor
+from tutor.core.values import MISSING, ErrorInfo, Frame, Module, Opaque, Raised, Tensor
 
 
 def tensor(values, dtype: str | None = None, **fields) -> Tensor:
@@ -340,7 +340,7 @@ def test_missing_value():
 
 
 def test_raised_value_shows_the_traceback():
-    error = ErrorInfo("ValueError", "bad input", [{"line": 4, "name": "f", "text": "raise X"}])
+    error = ErrorInfo("ValueError", "bad input", [Frame(4, "f", "raise X")])
     message = diff(Raised(error), 1, what="`f(...)`")
     assert "line 4, in f" in message
     assert "ValueError: bad input" in message
@@ -382,8 +382,6 @@ def test_describe_and_numbers():
 
 
 def test_the_untouched_starter_placeholder_is_named_as_such():
-    from tutor.sandbox.frames import Opaque
-
     message = describe_difference(Opaque("ellipsis", "Ellipsis"),
                                   Tensor("float32", (2, 3), data=np.zeros((2, 3), "float32")),
                                   what="`t`")
@@ -392,8 +390,6 @@ def test_the_untouched_starter_placeholder_is_named_as_such():
 
 
 def test_wording_for_learners():
-    from tutor.sandbox.frames import Opaque
-
     assert "an int64 tensor" in describe_difference(zeros(3, dtype="int64"), [1, 2, 3],
                                                     what="`x`")
     assert describe_difference(Opaque("ellipsis", "Ellipsis"), False, what="`gpu`") == (

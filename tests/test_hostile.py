@@ -1,12 +1,21 @@
-"""Hostile learner code, end to end: every attempt to cheat, crash, escape or do harm ends in
-a clear verdict that is never a pass, with the tutor alive, its progress file intact and
-nothing left running. Each test runs with the cold and with the warm runner; a test that
-needs a protection this machine lacks is skipped with the reason `doctor` gives."""
+"""Hostile learner code, end to end through the checker: every attempt to cheat, escape or
+do harm ends in a verdict that is never a pass, with the tutor alive, its progress file
+intact and nothing left running. Each test runs with the cold and with the warm runner; a
+test that needs a protection this machine lacks is skipped with the reason `doctor` gives.
+
+Which level owns what: this module has the cases that only the verdict or the machine
+shows: code that cheats and still runs to its end (patched torch, lying tensors, a printed
+"PASSED"), NaN results, fork bombs, the network, files and signals. The cases that end a
+run early (endless loops, memory bombs, early exits and crashes, endless output, oversize
+results, setsid() grandchildren, subprocesses outliving the run, a torch.py in the working
+folder, forged bytes on the result channel) get their structured status in tests/test_runner.py,
+on every runner; their words in tests/test_run_feedback.py; and tests/test_checker.py shows
+that a run without values is a failed verdict in those words.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import shutil
 import socket
@@ -15,16 +24,18 @@ import sys
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
-from conftest import FIXTURE_COURSE
+from conftest import FIXTURE_COURSE, alive, gone, layers, needs
 
 from tutor.core import model as m
 from tutor.core.checker import Checker, protected_paths
 from tutor.core.loader import load_course
 from tutor.core.progress import ProgressStore
+from tutor.core.runs import Limits, RunRequest, RunResult, ValueProbe
 from tutor.core.verdict import Verdict
-from tutor.sandbox import protections, reaper
-from tutor.sandbox.runner import Limits, RunRequest, RunResult, SubprocessRunner
+from tutor.sandbox import reaper
+from tutor.sandbox.runner import SubprocessRunner
 from tutor.sandbox.warm import WarmRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -50,31 +61,6 @@ def attempts(actions: dict[str, str]) -> str:
                              for name, expr in actions.items())
 
 
-@functools.cache
-def layers() -> dict[str, protections.Protection]:
-    return {p.name: p for p in protections.detect()}
-
-
-def needs(*names: str) -> pytest.MarkDecorator:
-    missing = [f"{n}: {layers()[n].detail}" for n in names if not layers()[n].active]
-    return pytest.mark.skipif(bool(missing), reason="not on this machine: " + "; ".join(missing))
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
-def all_gone(pids: list[int], within: float = 8.0) -> bool:
-    deadline = time.monotonic() + within
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not any(alive(p) for p in pids)
-
-
 @dataclasses.dataclass
 class Tutor:
     """A tutor's checker over the fixture course, with a real progress file and workspace."""
@@ -92,14 +78,15 @@ class Tutor:
         return isinstance(self.runner, WarmRunner)
 
     def check(self, code: str, timeout_s: float | None = None) -> Verdict:
-        step = STEP if timeout_s is None else dataclasses.replace(STEP, timeout_s=timeout_s)
+        step = STEP if timeout_s is None else msgspec.structs.replace(STEP, timeout_s=timeout_s)
         checker = Checker(self.runner, device="cpu", data_dir=str(self.data))
         return checker.check(step, code, str(self.learner_file))
 
     def run(self, code: str, timeout_s: float = 60) -> RunResult:
-        """One learner run with the checker's protections, for tests that need the header."""
+        """One learner run with the checker's protections, for tests that need the values
+        and the isolation report."""
         request = RunRequest(role="learner", code=code, filename=str(self.learner_file),
-                             probes=[{"id": "t", "kind": "var", "name": "t"}],
+                             probes=(ValueProbe(id="value:t", name="t"),),
                              data_dir=str(self.data), limits=Limits(timeout_s=timeout_s),
                              protect=protected_paths(STEP, str(self.learner_file)))
         handle = self.runner.start(request)
@@ -149,25 +136,7 @@ def failed(verdict: Verdict) -> str:
     return "\n".join([verdict.error or ""] + [c.message for c in verdict.checks if not c.passed])
 
 
-# --------------------------------------------------------------------------- runaway code
-
-
-@pytest.mark.parametrize("code", [
-    "while True: pass\n",
-    "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(1e6)\n",
-    "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass\n",
-], ids=["loop", "sleep-sigterm-ignored", "loop-sigterm-ignored"])
-def test_code_that_never_ends_is_stopped_at_the_wall_limit(tutor: Tutor, code: str) -> None:
-    started = time.monotonic()
-    assert "longer than 3 s" in failed(tutor.check(code, timeout_s=3))
-    assert time.monotonic() - started < 30
-    tutor.assert_unharmed()
-
-
-def test_a_memory_bomb_gets_a_memory_message(tutor: Tutor) -> None:
-    code = "import torch\nt = torch.empty(8 * 1024**3, dtype=torch.uint8)\nt.fill_(1)\n"
-    assert "ran out of memory" in failed(tutor.check(code))
-    tutor.assert_unharmed()
+# --------------------------------------------------------------------------- fork bombs
 
 
 FORK_BOMB = """
@@ -193,12 +162,12 @@ def test_a_fork_bomb_is_bounded_and_leaves_nothing_behind(tutor: Tutor) -> None:
     started = time.monotonic()
     result = tutor.run(FORK_BOMB, timeout_s=120)  # forking a torch process is slow on 2 cores
     assert result.ok, (result.status, result.detail, result.error)
-    pids = result.exports()["t"]
-    assert pids and all_gone(pids, within=15), "forked children outlived the run"
+    pids = result.values["value:t"]
+    assert pids and gone(*pids, within=15), "forked children outlived the run"
     probe = time.monotonic()
     subprocess.run(["true"], check=True, timeout=10)  # the host still answers at once
     assert time.monotonic() - probe < 5 and probe - started < 150
-    report = result.header["isolation"]
+    report = result.isolation
     bounds = [r["detail"] for r in (report["processes"], report["cgroup"]) if r["active"]]
     if not bounds:
         pytest.skip("no process-count layer here (the bomb stopped at the test's own 2000): "
@@ -217,63 +186,7 @@ def test_a_fork_loop_that_does_not_stop_gets_a_clear_message(tutor: Tutor) -> No
     tutor.assert_unharmed()
 
 
-def test_escaped_grandchildren_and_subprocesses_do_not_outlive_the_check(tutor: Tutor) -> None:
-    marker = "1000.321"  # a sleep argument no other process uses
-    code = f"""
-import os, subprocess, time
-subprocess.Popen(["sleep", "{marker}"])
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        print("grandchild", os.getpid(), flush=True)
-        time.sleep(1000)
-    os._exit(0)
-time.sleep(0.5)
-t = 1
-"""
-    verdict = tutor.check(code)
-    assert not verdict.passed
-    grandchild = int(verdict.stdout.split("grandchild")[1].split()[0])
-    assert all_gone([grandchild])
-
-    def sleepers() -> list[int]:
-        found = []
-        for pid in reaper.processes():
-            try:
-                if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    found.append(pid)
-            except OSError:
-                continue
-        return found
-
-    assert all_gone(sleepers())
-    tutor.assert_unharmed()
-
-
-def test_giant_output_is_cut_and_stops_the_run(tutor: Tutor) -> None:
-    verdict = tutor.check("while True:\n    print('x' * 10000)\n")
-    assert "printed more than" in failed(verdict)
-    assert len(verdict.stdout) <= Limits().output_bytes
-    tutor.assert_unharmed()
-
-
 # --------------------------------------------------------------------------- cheating
-
-
-@pytest.mark.parametrize("code", [
-    "import sys\nsys.exit(0)\n",
-    "import os\nos._exit(0)\n",
-    RIGHT + "import os\nos._exit(0)\n",
-    RIGHT + "raise SystemExit(0)\n",
-], ids=["sys.exit", "os._exit", "right-then-os._exit", "right-then-SystemExit"])
-def test_exiting_before_the_results_is_never_a_pass(tutor: Tutor, code: str) -> None:
-    assert "exit" in failed(tutor.check(code)).lower()
-    tutor.assert_unharmed()
-
-
-def test_a_segfault_is_reported_as_a_crash(tutor: Tutor) -> None:
-    assert "crashed (SIGSEGV)" in failed(tutor.check("import ctypes\nctypes.string_at(0)\n"))
-    tutor.assert_unharmed()
 
 
 @pytest.mark.parametrize("code", [
@@ -292,39 +205,8 @@ def test_monkeypatching_and_printing_cannot_make_a_wrong_answer_pass(tutor: Tuto
     tutor.assert_unharmed()
 
 
-FORGE = """
-import os, sys
-from tutor.sandbox import frames
-fd = int(sys.argv[1])
-"""
-
-
-@pytest.mark.parametrize("code", [
-    "import os\nfor fd in range(3, 64):\n    try: os.write(fd, b'PTT1PASSED')\n"
-    "    except OSError: pass\nt = 1\n",
-    FORGE + "os.write(fd, frames.pack({'status': 'ok', 'exports': {}}))\nt = 1\n",
-    FORGE + "os.write(fd, frames.pack({'status': 'ok', 'exports': {}}))\nos._exit(0)\n",
-    FORGE + "os.write(fd, b'PTT1' + (2**31).to_bytes(4, 'big'))\nt = 1\n",
-], ids=["junk", "frame-before-the-real-one", "frame-then-exit", "huge-length"])
-def test_forged_bytes_on_the_result_channel_never_count(tutor: Tutor, code: str) -> None:
-    failed(tutor.check(code))
-    tutor.assert_unharmed()
-
-
 def test_nan_results_are_named_before_any_closeness_test(tutor: Tutor) -> None:
     assert "NaN" in failed(tutor.check("import torch\nt = torch.full((2, 3), float('nan'))\n"))
-    tutor.assert_unharmed()
-
-
-def test_a_huge_result_is_refused_as_too_large(tutor: Tutor) -> None:
-    assert "too large" in failed(tutor.check("import torch\nt = torch.zeros(20_000_000)\n"))
-    tutor.assert_unharmed()
-
-
-def test_a_torch_py_in_the_working_directory_is_ignored(tutor: Tutor) -> None:
-    code = "open('torch.py', 'w').write('raise SystemExit(3)')\n" + RIGHT
-    verdict = tutor.check(code)
-    assert verdict.passed, verdict.to_json()
     tutor.assert_unharmed()
 
 

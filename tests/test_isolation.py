@@ -3,7 +3,6 @@ what a worker reports matches what `doctor` detects on this machine."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import signal
@@ -15,25 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_COURSE, spare_pids
+from conftest import FIXTURE_COURSE, layers, needs, spare_pids
 
 from tutor.core.checker import protected_paths
 from tutor.core.loader import load_course
-from tutor.sandbox import isolation, protections
-from tutor.sandbox.runner import Limits, RunRequest, RunResult, SubprocessRunner
+from tutor.core.runs import Limits, RunRequest, RunResult, ValueProbe
+from tutor.sandbox import isolation
+from tutor.sandbox import wire as w
+from tutor.sandbox.runner import SubprocessRunner, child_limits
 from tutor.sandbox.spare import SpareRunner
 from tutor.sandbox.warm import WarmRunner
-
-
-@functools.cache
-def layers() -> dict[str, protections.Protection]:
-    return {p.name: p for p in protections.detect()}
-
-
-def needs(name: str) -> pytest.MarkDecorator:
-    """Skip, saying why, where this machine lacks the layer a test is about."""
-    layer = layers()[name]
-    return pytest.mark.skipif(not layer.active, reason=f"{name} not here: {layer.detail}")
 
 
 def in_fork(action: Callable[[], Any], timeout: float = 20) -> Any:
@@ -171,8 +161,10 @@ def test_a_rule_on_a_regular_file_carries_only_file_rights(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- degrading
 
 
-def request(**extra: Any) -> dict[str, Any]:
-    return {"device": "cpu", "limits": Limits().for_child("cpu"), "protect": [], **extra}
+def request(device: str = "cpu", **extra: Any) -> w.Request:
+    """What a worker reads before it applies the layers, with the limits it would get."""
+    return w.Request(role="learner", code="", device=device,
+                     limits=child_limits(Limits(), device), **extra)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the layers are Linux's")
@@ -236,7 +228,7 @@ def test_rlimit_nproc_bounds_a_normal_users_run_from_zero() -> None:
 
 
 def test_cuda_runs_get_no_namespaces_or_landlock_unless_asked(tmp_path: Path) -> None:
-    gpu = {"dir": str(tmp_path / "gpu"), "slots": 2}
+    gpu = w.GpuSlots(dir=str(tmp_path / "gpu"), slots=2)
     report = in_fork(lambda: isolation.apply(request(device="cuda", gpu=gpu), str(tmp_path)))
     assert report["gpu slot"] == {"active": True, "detail": "GPU slot 1 of 2"}
     for name in ("namespaces", "processes", "landlock"):
@@ -307,14 +299,15 @@ def test_doctor_lists_every_layer_with_a_reason() -> None:
 
 
 @pytest.fixture(params=["cold", "warm", "spare"])
-def run(request: pytest.FixtureRequest, warm_runner: WarmRunner, spare_runner: SpareRunner):
+def run(request: pytest.FixtureRequest, home: Path, warm_runner: WarmRunner,
+        spare_runner: SpareRunner):
     """Spares apply the layers after importing torch: they must hold there too."""
     runner = {"cold": SubprocessRunner(), "warm": warm_runner,
               "spare": spare_runner}[request.param]
 
     def run(code: str) -> RunResult:
         req = RunRequest(role="learner", code=code, limits=Limits(timeout_s=60),
-                         probes=[{"id": "t", "kind": "var", "name": "t"}],
+                         probes=(ValueProbe(id="value:t", name="t"),),
                          protect=(str(Path.home()),))
         spares = spare_pids(spare_runner) if request.param == "spare" else set()
         handle = runner.start(req)
@@ -332,7 +325,7 @@ def run(request: pytest.FixtureRequest, warm_runner: WarmRunner, spare_runner: S
 def test_the_worker_reports_the_layers_doctor_detects(run) -> None:
     result = run("t = 1\n")
     assert result.ok, result
-    report = result.header["isolation"]
+    report = result.isolation
     expected = {"namespaces": "network isolation", "landlock": "filesystem isolation",
                 "processes": "process count", "cgroup": "process cgroup"}
     for key, name in expected.items():
@@ -357,4 +350,4 @@ t = [total, loaded, echo]
 """
     result = run(code)
     assert result.ok, (result.error, result.stderr)
-    assert result.exports()["t"] == [780.0, 3.0, "hi"]
+    assert result.values["value:t"] == [780.0, 3.0, "hi"]

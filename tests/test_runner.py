@@ -1,5 +1,20 @@
-"""The sandboxed runner: every way learner code can misbehave ends in a clear status,
-never a pass, never a hung tutor, and nothing left running."""
+"""The sandboxed runners: every way learner code can misbehave ends in a structured status,
+never values, never a hung tutor, and nothing left running.
+
+Which level owns what, for hostile code:
+
+- here, the runner level, on the cold, the warm (forked) and the spare runner alike: the
+  status of each misbehaviour and what is left running afterwards. An endless loop that
+  ignores SIGTERM (``timeout``), a memory bomb (``memory``), exiting early (``exited``)
+  and crashing (``crashed`` with the signal's name), printing without end
+  (``output_limit``), values past the result cap (``too_large``), a grandchild that called
+  ``setsid()``, a subprocess meant to outlive the run, a ``torch.py`` in the working
+  folder, and forged bytes on the result channel (``protocol``).
+- tests/test_run_feedback.py: the words the learner reads for each status.
+- tests/test_checker.py: a run that brought back no values is a failed verdict in those words.
+- tests/test_hostile.py: end to end through the checker, what only the verdict or the
+  machine shows (cheating that runs to the end, fork bombs, the network, files, signals).
+"""
 
 from __future__ import annotations
 
@@ -7,101 +22,161 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import spare_pids
+from conftest import alive, gone, spare_pids
 
+from tutor.core.runs import AnyProbe, Limits, Runner, RunRequest, RunResult, ValueProbe
+from tutor.core.values import Tensor
 from tutor.sandbox import reaper
-from tutor.sandbox.runner import Limits, Runner, RunRequest, RunResult, SubprocessRunner
+from tutor.sandbox.runner import SubprocessRunner
 from tutor.sandbox.spare import SpareRunner
 from tutor.sandbox.warm import WarmRunner
 
 pytestmark = pytest.mark.slow
 
-VAR_T = [{"id": "v:t", "kind": "var", "name": "t"}]
+VALUE_T = (ValueProbe(id="value:t", name="t"),)
 
 
-@pytest.fixture(params=["cold", "warm", "spare"])
-def run(request: pytest.FixtureRequest, warm_runner: WarmRunner, spare_runner: SpareRunner):
-    """Run code with the cold runner, the warm (forking) one and the spare one: all must hold."""
-    runner: Runner = {"cold": SubprocessRunner(), "warm": warm_runner,
-                      "spare": spare_runner}[request.param]
+class Run:
+    """Runs code on one runner and remembers the pid of the last worker."""
 
-    def run(code: str, probes: list | None = None, seen: list | None = None,
-            **limits) -> RunResult:
-        req = RunRequest(role="learner", code=code, filename="/work/step.py",
-                         probes=VAR_T if probes is None else probes,
-                         limits=Limits(**({"timeout_s": 15} | limits)))
-        spares = spare_pids(spare_runner) if request.param == "spare" else set()
-        handle = runner.start(req, on_output=seen.append if seen is not None else None)
+    def __init__(self, kind: str, runner: Runner, warm: WarmRunner, spare: SpareRunner):
+        self.kind, self.runner, self.warm, self.spare = kind, runner, warm, spare
+        self.pid = 0
+
+    def __call__(self, code: str, probes: tuple[AnyProbe, ...] = VALUE_T,
+                 seen: list[str] | None = None, **limits: float) -> RunResult:
+        request = RunRequest(role="learner", code=code, filename="/work/step.py",
+                             probes=probes, limits=Limits(**({"timeout_s": 15} | limits)))
+        spares = spare_pids(self.spare) if self.kind == "spare" else set()
+        handle = self.runner.start(request, on_output=seen.append if seen is not None else None)
+        self.pid = handle.proc.pid
         try:
             result = handle.wait()
         finally:
             handle.close()
-        if request.param == "warm":
-            assert warm_runner.is_warm, f"fell back to cold starts: {warm_runner._failed}"
-        if request.param == "spare":
-            assert handle.proc.pid in spares, "started cold instead of handing out a spare"
+        if self.kind == "warm":
+            assert self.warm.is_warm, f"fell back to cold starts: {self.warm._failed}"
+        if self.kind == "spare":
+            assert self.pid in spares, "started cold instead of handing out a spare"
         return result
 
-    return run
+
+@pytest.fixture(params=["cold", "warm", "spare"])
+def run(request: pytest.FixtureRequest, home: Path, warm_runner: WarmRunner,
+        spare_runner: SpareRunner) -> Run:
+    """Run code with the cold runner, the warm (forking) one and the spare one: all must hold."""
+    runner: Runner = {"cold": SubprocessRunner(), "warm": warm_runner,
+                      "spare": spare_runner}[request.param]
+    return Run(request.param, runner, warm_runner, spare_runner)
 
 
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
+def without_values(result: RunResult, status: str) -> None:
+    assert result.status == status, (result.status, result.error, result.detail)
+    assert not result.ok and result.values == {}
 
 
-def test_values_and_streamed_output(run) -> None:
+# --------------------------------------------------------------------------- values
+
+
+def test_values_and_streamed_output(run: Run) -> None:
     seen: list[str] = []
     result = run("import torch\nprint('epoch 1', flush=True)\nt = torch.ones(2, 3)\n", seen=seen)
     assert result.ok, result
     assert "epoch 1" in "".join(seen) and "epoch 1" in result.stdout
-    t = result.exports()["v:t"]
-    assert t.shape == (2, 3) and t.dtype == "float32" and t.data.sum() == 6
+    t = result.values["value:t"]
+    assert isinstance(t, Tensor) and t.shape == (2, 3) and t.dtype == "float32"
+    assert t.data.sum() == 6 and result.device == "cpu"
+    assert gone(run.pid, within=3)
 
 
-def test_exception_traceback_uses_the_learners_line_numbers(run) -> None:
+def test_exception_traceback_uses_the_learners_line_numbers(run: Run) -> None:
     result = run("import torch\n\nx = torch.ones(2, 3)\ny = x @ x\n")
-    assert result.status == "error"
-    assert result.error.frames[-1]["line"] == 4
-    assert "y = x @ x" in result.error.format() and "RuntimeError" in result.error.format()
+    without_values(result, "error")
+    assert result.error.type == "RuntimeError" and result.error.line == 4
+    assert result.error.frames[-1].text == "y = x @ x"
+    assert result.detail == ""  # the sandbox words nothing: the core does
 
 
-def test_infinite_loop_with_sigterm_ignored_is_killed_at_the_wall_limit(run) -> None:
-    code = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass\n"
+def test_environment_is_scrubbed(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_TOKEN", "hunter2")
+    result = run("import os\nt = os.environ.get('SECRET_TOKEN', 'absent')\n")
+    assert result.values["value:t"] == "absent"
+
+
+# --------------------------------------------------------------------------- runaway code
+
+
+@pytest.mark.parametrize("code", [
+    "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass\n",
+    "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(1e6)\n",
+], ids=["loop", "sleep"])
+def test_code_that_never_ends_is_killed_at_the_wall_limit(run: Run, code: str) -> None:
     started = time.monotonic()
     result = run(code, timeout_s=4)
-    assert result.status == "timeout" and "longer than 4 s" in result.detail
+    without_values(result, "timeout")
     assert time.monotonic() - started < 10
+    assert gone(run.pid, within=0)  # killed and reaped before wait() returned
 
 
-def test_memory_bomb_gets_a_memory_message(run) -> None:
-    result = run("import torch\nt = torch.empty(8 * 1024**3, dtype=torch.uint8)\nt.fill_(1)\n",
-                 memory_bytes=3 * 1024**3)
-    assert result.status == "memory", (result.status, result.detail, result.error)
-    assert "memory" in (result.error.format() if result.error else result.detail).lower()
+def test_a_memory_bomb_gets_the_memory_status(run: Run) -> None:
+    assert Limits().memory_bytes < 8 * 1024**3  # the default limit is the one that holds
+    result = run("import torch\nt = torch.empty(8 * 1024**3, dtype=torch.uint8)\nt.fill_(1)\n")
+    without_values(result, "memory")
+    assert result.error is not None and result.error.line == 2
 
 
-@pytest.mark.parametrize("code, status", [
-    ("import os\nos._exit(0)\n", "exited"),
-    ("import sys\nsys.exit(0)\n", "exited"),
-    ("import ctypes\nctypes.string_at(0)\n", "crashed"),
-])
-def test_early_exit_and_crashes_never_produce_values(run, code: str, status: str) -> None:
-    result = run(code)
-    assert result.status == status
-    assert not result.ok and "exports" not in result.header
+def test_values_past_the_result_cap_are_refused_as_too_large(run: Run) -> None:
+    result = run("import torch\nt = torch.zeros(300_000)\n", result_bytes=1024 * 1024)
+    without_values(result, "too_large")
+    assert run("import torch\nt = torch.zeros(200_000)\n", result_bytes=1024 * 1024).ok
 
 
-def test_huge_output_is_capped_and_stops_the_run(run) -> None:
+def test_printing_without_end_is_cut_and_stops_the_run(run: Run) -> None:
+    started = time.monotonic()
     result = run("while True:\n    print('x' * 10000)\n", output_bytes=200_000)
-    assert result.status == "output_limit" and "printed more than" in result.detail
-    assert len(result.stdout) <= 200_000
+    without_values(result, "output_limit")
+    assert 100_000 < len(result.stdout) <= 200_000
+    assert time.monotonic() - started < 10  # stopped at the cap, not at the wall limit
 
 
-def test_setsid_grandchild_does_not_survive(run) -> None:
+# --------------------------------------------------------------------------- exits and crashes
+
+
+@pytest.mark.parametrize("code, exit_code, raised", [
+    ("import os\nos._exit(0)\n", 0, None),
+    ("t = 1\nimport os\nos._exit(3)\n", 3, None),
+    ("import sys\nsys.exit(0)\n", None, ("0", 2)),
+    ("t = 1\nraise SystemExit('bye')\n", None, ("'bye'", 2)),
+], ids=["os._exit", "value-then-os._exit", "sys.exit", "value-then-SystemExit"])
+def test_exiting_before_the_results_brings_back_no_values(
+        run: Run, code: str, exit_code: int | None, raised: tuple[str, int] | None) -> None:
+    result = run(code)
+    without_values(result, "exited")
+    if raised is None:  # the process ended: no traceback, an exit code
+        assert result.exit_code == exit_code and result.error is None
+    else:  # SystemExit: where the learner called it
+        assert result.error.type == "SystemExit"
+        assert (result.error.message, result.error.line) == raised
+
+
+@pytest.mark.parametrize("code, status, signal", [
+    ("import ctypes\nctypes.string_at(0)\n", "crashed", "SIGSEGV"),
+    ("import os\nos.abort()\n", "crashed", "SIGABRT"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "killed", "SIGKILL"),
+    ("import signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_DFL)\n"
+     "open('big', 'wb').write(bytes(2 * 1024 * 1024))\n", "file_too_large", "SIGXFSZ"),
+], ids=["segfault", "abort", "sigkill", "file-size"])
+def test_a_signal_gets_its_own_status_and_name(run: Run, code: str, status: str,
+                                               signal: str) -> None:
+    result = run(code, fsize_bytes=1024 * 1024)
+    without_values(result, status)
+    assert result.signal == signal and result.error is None
+
+
+# --------------------------------------------------------------------------- escapes
+
+
+def test_setsid_grandchild_does_not_survive(run: Run) -> None:
     code = """
 import os, time
 pid = os.fork()
@@ -115,15 +190,11 @@ time.sleep(1.0)
 t = 1
 """
     result = run(code)
-    assert result.ok
-    grandchild = int(result.stdout.split()[0])
-    deadline = time.monotonic() + 3
-    while alive(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(grandchild)
+    assert result.ok, (result.status, result.error)
+    assert gone(int(result.stdout.split()[0]), within=3)
 
 
-def test_setsid_grandchild_of_a_timed_out_run_is_killed(run) -> None:
+def test_setsid_grandchild_of_a_timed_out_run_is_killed(run: Run) -> None:
     code = """
 import os, time
 if os.fork() == 0:
@@ -133,35 +204,11 @@ if os.fork() == 0:
 time.sleep(1000)
 """
     result = run(code, timeout_s=8)  # a cold start on a busy machine takes seconds
-    assert result.status == "timeout"
-    assert not alive(int(result.stdout.split()[0]))
+    without_values(result, "timeout")
+    assert gone(int(result.stdout.split()[0]), within=0)
 
 
-def test_a_module_file_in_the_working_directory_cannot_shadow_the_real_one(run) -> None:
-    code = ("open('torch.py', 'w').write('raise SystemExit(1)')\n"
-            "open('csv.py', 'w').write('raise SystemExit(1)')\n"
-            "import csv, os, sys, torch\n"
-            "t = [csv.__file__ != os.path.abspath('csv.py'), os.getcwd() in sys.path, "
-            "'' in sys.path, hasattr(torch, 'ones')]\n")
-    result = run(code)
-    assert result.ok, result.error
-    assert result.exports()["v:t"] == [True, False, False, True]
-
-
-def test_forged_bytes_on_the_result_channel_never_count(run) -> None:
-    code = ("import os\nfor fd in range(3, 64):\n"
-            "    try: os.write(fd, b'PTT1PASSED')\n    except OSError: pass\nt = 1\n")
-    result = run(code)
-    assert result.status == "protocol" and not result.ok
-
-
-def test_environment_is_scrubbed(run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_TOKEN", "hunter2")
-    result = run("import os\nt = os.environ.get('SECRET_TOKEN', 'absent')\n")
-    assert result.exports()["v:t"] == "absent"
-
-
-def test_a_subprocess_started_by_learner_code_does_not_outlive_the_run(run) -> None:
+def test_a_subprocess_started_by_learner_code_does_not_outlive_the_run(run: Run) -> None:
     marker = "1000.123"  # a sleep argument no other process on the machine uses
     result = run(f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'])\nt = 1\n")
     assert result.ok
@@ -181,3 +228,40 @@ def test_a_subprocess_started_by_learner_code_does_not_outlive_the_run(run) -> N
     while sleepers() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sleepers() == []
+
+
+def test_a_module_file_in_the_working_directory_cannot_shadow_the_real_one(run: Run) -> None:
+    code = ("open('torch.py', 'w').write('raise SystemExit(1)')\n"
+            "open('csv.py', 'w').write('raise SystemExit(1)')\n"
+            "import csv, os, sys, torch\n"
+            "t = [csv.__file__ != os.path.abspath('csv.py'), os.getcwd() in sys.path, "
+            "'' in sys.path, hasattr(torch, 'ones')]\n")
+    result = run(code)
+    assert result.ok, result.error
+    assert result.values["value:t"] == [True, False, False, True]
+
+
+# --------------------------------------------------------------------------- the channel
+
+FORGE = """
+import os, sys
+from tutor.sandbox import wire
+fd = int(sys.argv[1])  # the worker's result channel
+forged = wire.pack(wire.Result(status="ok", values={"value:t": wire.IntV(v=42)}))
+"""
+
+
+@pytest.mark.parametrize("code", [
+    "import os\nfor fd in range(3, 64):\n    try: os.write(fd, b'PTT2PASSED')\n"
+    "    except OSError: pass\nt = 1\n",
+    FORGE + "os.write(fd, forged)\nt = 1\n",
+    FORGE + "os.write(fd, wire.MAGIC + (2**31).to_bytes(4, 'big'))\nt = 1\n",
+    FORGE + "os.write(fd, wire.MAGIC + (9).to_bytes(4, 'big') + b'{\"t\":\"x\"}')\nt = 1\n",
+    FORGE + "os.write(fd, wire.pack(wire.Result(status='timeout')))\nos._exit(0)\n",
+], ids=["junk", "frame-before-the-real-one", "huge-length", "wrong-header",
+        "runner-status-then-exit"])
+def test_forged_bytes_on_the_result_channel_are_a_protocol_error(run: Run, code: str) -> None:
+    result = run(code)
+    without_values(result, "protocol")
+    assert result.detail  # what was wrong, for the technical note
+    assert gone(run.pid, within=0)

@@ -13,22 +13,21 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_COURSE, spare_pids
+from conftest import FIXTURE_COURSE, alive, open_session, spare_pids
 
-from tutor.core.session import Session
+from tutor.core.runs import Limits, RunRequest, RunResult, ValueProbe
 from tutor.sandbox import isolation, reaper, warm
-from tutor.sandbox.runner import Limits, RunRequest, RunResult
 from tutor.sandbox.spare import SpareRunner
 
 pytestmark = pytest.mark.slow
 
-VAR_T = [{"id": "v:t", "kind": "var", "name": "t"}]
+VALUE_T = (ValueProbe(id="value:t", name="t"),)
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
 def request(code: str = "import torch\nt = torch.ones(3).sum().item()\n",
             threads: int = 1) -> RunRequest:
-    return RunRequest(role="learner", code=code, probes=VAR_T, threads=threads,
+    return RunRequest(role="learner", code=code, probes=VALUE_T, threads=threads,
                       limits=Limits(timeout_s=60))
 
 
@@ -39,14 +38,6 @@ def run(runner: SpareRunner, req: RunRequest) -> tuple[int, RunResult]:
         return handle.proc.pid, handle.wait()
     finally:
         handle.close()
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def spares_of_this_process() -> set[int]:
@@ -69,7 +60,7 @@ def test_a_start_hands_out_the_waiting_spare_and_a_new_one_takes_its_place(
     first = spare_pids(spare_runner)
     pid, result = run(spare_runner, request())
     assert pid in first, "the run did not get the spare that was waiting"
-    assert result.ok and result.exports()["v:t"] == 3.0
+    assert result.ok and result.values["value:t"] == 3.0
 
     second = spare_pids(spare_runner)  # refilled in the background
     assert second and not second & first
@@ -119,7 +110,7 @@ def test_a_run_with_another_thread_count_starts_cold() -> None:
         waiting = spare_pids(runner)
         pid, result = run(runner, request("import os\nt = os.environ['OMP_NUM_THREADS']\n",
                                           threads=2))
-        assert pid not in waiting and result.exports()["v:t"] == "2"
+        assert pid not in waiting and result.values["value:t"] == "2"
 
 
 @linux_only
@@ -130,7 +121,7 @@ def test_a_spare_whose_import_started_threads_skips_the_namespaces_and_says_so()
         waiting = spare_pids(runner)
         pid, result = run(runner, request(threads=2))
     assert pid in waiting and result.ok
-    report = result.header["isolation"]
+    report = result.isolation
     if not report["namespaces"]["active"]:
         assert "single-threaded" in report["namespaces"]["detail"]
         assert not report["processes"]["active"]
@@ -190,7 +181,7 @@ def test_spares_replace_forked_workers_where_fork_is_missing(
 
 def test_a_warm_session_gets_spares_on_macos(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(warm.sys, "platform", "darwin")
-    session = Session.open(lessons=FIXTURE_COURSE, device="cpu", warm=True)
+    session = open_session(lessons=FIXTURE_COURSE, device="cpu", warm=True)
     try:
         assert isinstance(session.checker.runner, SpareRunner)
     finally:

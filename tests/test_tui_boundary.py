@@ -19,25 +19,25 @@ from test_tui_support import FIXTURE, SOLUTION
 SCRIPT = textwrap.dedent("""
     import asyncio, json, sys
     from functools import partial
-    from tutor.core.session import Session
+    from tutor.bootstrap import Options, open_session
     from tutor.tui.app import make_app
     from tutor.tui.options import TutorOptions
 
     async def main(workspace, code):
-        factory = partial(Session.open, lessons=sys.argv[1], device="cpu", workspace=workspace)
-        app = make_app(factory, TutorOptions(cursor_blink=False))
+        options = Options(lessons=sys.argv[1], device="cpu", workspace=workspace)
+        app = make_app(partial(open_session, options), TutorOptions(cursor_blink=False))
         report = {}
         async with app.run_test(size=(80, 24)) as pilot:
-            while app.view is None:
+            while app.state.view is None:
                 await pilot.pause(0.05)
-            report["step"] = app.view.step.id
+            report["step"] = app.state.view.step.id
             if code:
                 editor = app.query_one("#editor")
                 editor.replace(code, (0, 0), editor.document.end)
                 await pilot.press("ctrl+r")
-                while app.verdict is None:
+                while app.state.verdict is None:
                     await pilot.pause(0.1)
-                report["passed"] = app.verdict.passed
+                report["passed"] = app.state.verdict.passed
             report["torch"] = sorted(m for m in sys.modules if m.split(".")[0] == "torch")
         print(json.dumps(report))
 
@@ -80,7 +80,8 @@ def loaded_on_import(module: str, candidates: list[str]) -> list[str]:
 
 def test_the_first_frame_does_not_wait_for_the_course_tools():
     """The session (course loader, numpy, jsonschema) loads in a worker, after the first frame."""
-    heavy = ["tutor.core.session", "tutor.core.checker", "numpy", "jsonschema", "yaml"]
+    heavy = ["tutor.core.session", "tutor.core.checker", "tutor.core.model", "tutor.core.views",
+             "numpy", "msgspec", "jsonschema", "yaml"]
     assert loaded_on_import("tutor.tui.app", heavy) == []
 
 

@@ -1,17 +1,21 @@
-"""The learner's journey through the app, driven headless with canned checks."""
+"""The learner's journey through the app, driven headless over the real session: every
+check below runs the learner's code in the module's warm runner (tens of milliseconds)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 import pytest
 from test_tui_support import (
     QUIET,
+    SLEEPER,
     SOLUTION,
-    BrokenSession,
-    FakeSession,
-    HeldSession,
+    STARTER,
+    BrokenRunner,
     build_app,
     settle,
     text_of,
@@ -19,6 +23,8 @@ from test_tui_support import (
 )
 
 from tutor.core.progress import ProgressStore
+from tutor.core.runs import Runner
+from tutor.tui.app import TutorApp
 from tutor.tui.external_editor import editor_command
 from tutor.tui.screens.confirm_screen import ConfirmScreen
 from tutor.tui.screens.course_map_screen import CourseMapScreen
@@ -29,12 +35,16 @@ from tutor.tui.widgets.code_editor import CodeEditor
 from tutor.tui.widgets.lesson_pane import LessonPane
 from tutor.tui.widgets.output_panel import OutputPanel
 
-STARTER = "import torch\nt = ...\n"
-
 
 @pytest.fixture(autouse=True)
-def _isolated(home):
+def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
+
+
+@pytest.fixture
+def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
+    """Apps over the real session on the fixture course, checking in the module's warm runner."""
+    return partial(build_app, warm_runner, tmp_path)
 
 
 def progress(home, step="basics.compare"):
@@ -62,22 +72,22 @@ def paste(app, code: str) -> None:
     editor.replace(code, (0, 0), editor.document.end)
 
 
-async def test_opens_at_the_first_step_with_its_starter(tmp_path):
-    app = build_app(tmp_path)
+async def test_opens_at_the_first_step_with_its_starter(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.view.step.id == "basics.compare"
+        assert app.state.view.step.id == "basics.compare"
         assert app.query_one(CodeEditor).text == STARTER
         assert "Make a tensor" in text_of(app.query_one("#where"))
         assert "cpu" in text_of(app.query_one("#state"))
 
 
-async def test_journey_pass_unlock_quit_and_resume(tmp_path, home):
-    app = build_app(tmp_path)
+async def test_journey_pass_unlock_quit_and_resume(home, build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+f")  # lesson -> code at 80 columns
-        assert app.pane == "code"
+        assert app.panes.pane == "code"
         await type_solution_line(pilot, app)
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -85,14 +95,14 @@ async def test_journey_pass_unlock_quit_and_resume(tmp_path, home):
         assert "Sum the rows" in text_of(app.screen.query_one("#passed-next"))
         await pilot.press("enter")
         await settle(pilot)
-        assert app.view.step.id == "basics.call"
+        assert app.state.view.step.id == "basics.call"
         await pilot.press("ctrl+q")
     assert progress(home).passed
 
-    again = build_app(tmp_path)
+    again = build()
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert again.view.step.id == "basics.call"  # resumes where the learner stopped
+        assert again.state.view.step.id == "basics.call"  # resumes where the learner stopped
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(again.screen, CourseMapScreen)
@@ -100,25 +110,44 @@ async def test_journey_pass_unlock_quit_and_resume(tmp_path, home):
         steps.highlighted = steps.get_option_index("basics.compare")
         await pilot.press("enter")
         await settle(pilot)
-        assert again.view.step.id == "basics.compare"
-        assert again.view.passed
+        assert again.state.view.step.id == "basics.compare"
+        assert again.state.view.passed
         assert again.query_one(CodeEditor).text == SOLUTION
 
 
-async def test_edits_are_saved_automatically(tmp_path):
-    app = build_app(tmp_path)
+async def test_staying_after_a_pass_shows_what_it_changed(build):
+    """The header, the palette and ctrl+n all read the statuses the attempt returned."""
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        paste(app, SOLUTION)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, PassedScreen)
+        await pilot.press("escape")  # stay on the step
+        assert "passed" in text_of(app.query_one("#state"))
+        assert "done 1/7" in text_of(app.query_one("#state"))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Go to: Sum the rows" in titles
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.state.view.step.id == "basics.call"
+
+
+async def test_edits_are_saved_automatically(build):
+    app = build()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         paste(app, SOLUTION)
         await wait_for(pilot, lambda: app.query_one(CodeEditor).border_subtitle == "saved")
-        assert app.view.path.read_text() == SOLUTION
+        assert app.state.view.path.read_text() == SOLUTION
 
 
-async def test_quitting_saves_what_was_typed(tmp_path):
-    app = build_app(tmp_path, options=replace(QUIET, autosave_delay_s=60))
+async def test_quitting_saves_what_was_typed(build):
+    app = build(options=replace(QUIET, autosave_delay_s=60))
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        path = app.view.path
+        path = app.state.view.path
         editor = app.query_one(CodeEditor)
         editor.focus()
         editor.move_cursor(editor.document.end)
@@ -128,17 +157,18 @@ async def test_quitting_saves_what_was_typed(tmp_path):
     assert path.read_text() == STARTER + "print(t)"
 
 
-async def test_a_failure_explains_itself_and_jumps_to_the_line(tmp_path):
-    app = build_app(tmp_path)
+async def test_a_failure_explains_itself_and_jumps_to_the_line(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        paste(app, STARTER.replace("t = ...", "print('hello from the learner')\nt = ..."))
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert app.pane == "output"  # narrow: the output pane comes forward
+        assert app.panes.pane == "output"  # narrow: the output pane comes forward
         output = app.query_one(OutputPanel)
         assert "Not yet" in text_of(output.query_one("#run-status"))
-        assert "expected a tensor of shape [2, 3]" in text_of(output.query_one("#verdict"))
-        assert "hello from the fake runner" in "\n".join(output.query_one("#log").lines)
+        assert "the starter's placeholder" in text_of(output.query_one("#verdict"))
+        assert "hello from the learner" in "\n".join(output.query_one("#log").lines)
 
         editor = app.query_one(CodeEditor)
         paste(app, "import torch\n\nraise RuntimeError('boom')\n")
@@ -146,7 +176,7 @@ async def test_a_failure_explains_itself_and_jumps_to_the_line(tmp_path):
         await settle(pilot)
         assert "Error at line 3" in text_of(output.query_one("#verdict"))
         await pilot.press("ctrl+g")
-        assert app.pane == "code"
+        assert app.panes.pane == "code"
         assert app.focused is editor
         assert editor.selection.start == (2, 0)
         assert editor.selected_text == "raise RuntimeError('boom')"
@@ -156,12 +186,12 @@ async def test_a_failure_explains_itself_and_jumps_to_the_line(tmp_path):
         assert editor.selected_text == "raise RuntimeError('boom')"
 
 
-async def test_a_burst_of_keys_is_applied_in_the_order_typed(tmp_path):
+async def test_a_burst_of_keys_is_applied_in_the_order_typed(build):
     """Over SSH keys arrive in bursts: "down" then "x" must move before inserting, and a
     backspace in the middle of typing deletes where it was pressed (textual#6605)."""
     from textual import events
 
-    app = build_app(tmp_path)
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         editor = focus_editor(app, (0, 0))
@@ -172,27 +202,22 @@ async def test_a_burst_of_keys_is_applied_in_the_order_typed(tmp_path):
         assert editor.text == STARTER.replace("t = ...", "t = 1")
 
 
-class WarningSession(FakeSession):
-    @staticmethod
-    def _verdict(step, code):
-        verdict = FakeSession._verdict(step, code)
-        return replace(verdict, stderr="mine.py:2: UserWarning: sizes differ\n")
-
-
-async def test_warnings_on_stderr_show_under_the_output(tmp_path):
-    app = build_app(tmp_path, WarningSession)
+async def test_warnings_on_stderr_show_under_the_output(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        paste(app, "import warnings\nprint('hello from the learner')\n"
+                   "warnings.warn('sizes differ')\nt = ...\n")
         await pilot.press("ctrl+r")
         await settle(pilot)
         lines = app.query_one(OutputPanel).query_one("#log").lines
         at = lines.index("── stderr ──")
-        assert "hello from the fake runner" in lines[:at]
-        assert lines[at + 1] == "mine.py:2: UserWarning: sizes differ"
+        assert "hello from the learner" in lines[:at]
+        assert lines[at + 1] == "basics.compare.py:3: UserWarning: sizes differ"
 
 
-async def test_f_keys_of_the_app_work_inside_the_editor(tmp_path):
-    app = build_app(tmp_path)
+async def test_f_keys_of_the_app_work_inside_the_editor(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         editor = focus_editor(app, (1, 0))
@@ -202,53 +227,55 @@ async def test_f_keys_of_the_app_work_inside_the_editor(tmp_path):
         assert "Ran" in text_of(app.query_one(OutputPanel).query_one("#run-status"))
 
 
-async def test_cancel_a_long_run(tmp_path, home):
-    app = build_app(tmp_path, HeldSession)
+async def test_cancel_a_long_run(home, build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        paste(app, SLEEPER)
         await pilot.press("ctrl+r")
         output = app.query_one(OutputPanel)
-        await wait_for(pilot, lambda: "hello from the fake runner" in
-                       "".join(output.query_one("#log").lines))
-        assert app.running == "check"
+        await wait_for(pilot, lambda: "started" in "".join(output.query_one("#log").lines))
+        assert app.runs.running == "check"
         assert "Checking" in text_of(output.query_one("#run-status"))
         await pilot.press("ctrl+r")  # a second check waits for the first
         await pilot.press("escape")
         await settle(pilot)
-        assert app.running is None
+        assert app.runs.running is None
         assert "Cancelled" in text_of(output.query_one("#run-status"))
     assert progress(home).attempts == 0
 
 
 async def test_a_worker_error_shows_a_message(tmp_path):
-    app = build_app(tmp_path, BrokenSession)
+    """The core raised (its runner could not start): a message, not a crash."""
+    app = build_app(BrokenRunner(), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert app.running is None
+        assert app.runs.running is None
         assert any("the checker broke" in n.message for n in app._notifications)
+        assert "could not run" in text_of(app.query_one(OutputPanel).query_one("#run-status"))
         assert app.is_running
 
 
-async def test_a_broken_lesson_file_is_reported_and_the_rest_works(tmp_path, course_copy):
+async def test_a_broken_lesson_file_is_reported_and_the_rest_works(course_copy, build):
     course = course_copy
     (course / "modules.yaml").write_text("id: modules\nsteps: [\n")
-    app = build_app(tmp_path, lessons=course)
+    app = build(lessons=course)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.view.step.id == "basics.compare"
+        assert app.state.view.step.id == "basics.compare"
         assert any("modules.yaml" in n.message for n in app._notifications)
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert "modules.yaml" in text_of(app.screen.query_one("#map-problems"))
 
 
-async def test_a_course_that_cannot_open_shows_why(tmp_path):
-    app = build_app(tmp_path, lessons=tmp_path / "nowhere")
+async def test_a_course_that_cannot_open_shows_why(tmp_path, build):
+    app = build(lessons=tmp_path / "nowhere")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.view is None
+        assert app.state.view is None
         assert "could not open" in text_of(app.query_one("#where")).lower()
         assert app.query_one(LessonPane).display
         await pilot.press("ctrl+r", "ctrl+t", "ctrl+l")  # nothing to do, nothing breaks
@@ -257,8 +284,8 @@ async def test_a_course_that_cannot_open_shows_why(tmp_path):
     assert app.return_code == 0
 
 
-async def test_hints_one_at_a_time(tmp_path, home):
-    app = build_app(tmp_path)
+async def test_hints_one_at_a_time(home, build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         hints = app.query_one("#hints")
@@ -271,8 +298,8 @@ async def test_hints_one_at_a_time(tmp_path, home):
     assert progress(home).hints == 2
 
 
-async def test_the_solution_asks_first_and_is_recorded(tmp_path, home):
-    app = build_app(tmp_path)
+async def test_the_solution_asks_first_and_is_recorded(home, build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f4")
@@ -288,8 +315,8 @@ async def test_the_solution_asks_first_and_is_recorded(tmp_path, home):
     assert progress(home).solution_viewed
 
 
-async def test_reset_asks_then_restores_the_starter_undoably(tmp_path):
-    app = build_app(tmp_path)
+async def test_reset_asks_then_restores_the_starter_undoably(build):
+    app = build()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         paste(app, SOLUTION)
@@ -297,30 +324,30 @@ async def test_reset_asks_then_restores_the_starter_undoably(tmp_path):
         await settle(pilot)
         editor = app.query_one(CodeEditor)
         assert editor.text == STARTER
-        assert app.view.path.read_text() == STARTER
-        assert app.view.path.with_name("basics.compare.py.bak").read_text() == SOLUTION
+        assert app.state.view.path.read_text() == STARTER
+        assert app.state.view.path.with_name("basics.compare.py.bak").read_text() == SOLUTION
         editor.focus()
         await pilot.press("ctrl+z")
         assert editor.text == SOLUTION
 
 
-async def test_the_next_step_stays_locked_until_this_one_passes(tmp_path):
-    app = build_app(tmp_path)
+async def test_the_next_step_stays_locked_until_this_one_passes(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
-        assert app.view.step.id == "basics.compare"
+        assert app.state.view.step.id == "basics.compare"
         assert any("opens once you pass" in n.message for n in app._notifications)
 
 
-async def test_a_quiz_is_answered_with_the_keyboard(tmp_path, home):
-    app = build_app(tmp_path, unlock_all=True)
+async def test_a_quiz_is_answered_with_the_keyboard(home, build):
+    app = build(unlock_all=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.go_to("basics.quiz")
         await settle(pilot)
-        assert app.view.is_quiz
+        assert app.state.view.is_quiz
         await pilot.press("ctrl+f")
         await pilot.press("1")  # wrong: rank 1
         await settle(pilot)
@@ -330,15 +357,15 @@ async def test_a_quiz_is_answered_with_the_keyboard(tmp_path, home):
         assert isinstance(app.screen, PassedScreen)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.view.step.id == "basics.stdout"
+        assert app.state.view.step.id == "basics.stdout"
     assert progress(home, "basics.quiz").passed
 
 
-async def test_narrow_panes_cycle_and_wide_panes_sit_side_by_side(tmp_path):
-    app = build_app(tmp_path)
+async def test_narrow_panes_cycle_and_wide_panes_sit_side_by_side(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.pane == "lesson"
+        assert app.panes.pane == "lesson"
         shown = lambda: [w for w in ("#lesson", "#editor", "#output")  # noqa: E731
                          if app.query_one(w).region.area]
         assert shown() == ["#lesson"]
@@ -351,8 +378,8 @@ async def test_narrow_panes_cycle_and_wide_panes_sit_side_by_side(tmp_path):
         assert shown() == ["#lesson", "#editor", "#output"]
 
 
-async def test_help_lists_every_binding(tmp_path):
-    app = build_app(tmp_path)
+async def test_help_lists_every_binding(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f1")
@@ -364,8 +391,8 @@ async def test_help_lists_every_binding(tmp_path):
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_the_command_palette_offers_actions_and_open_steps(tmp_path):
-    app = build_app(tmp_path)
+async def test_the_command_palette_offers_actions_and_open_steps(build):
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -374,8 +401,8 @@ async def test_the_command_palette_offers_actions_and_open_steps(tmp_path):
         assert "Go to: Sum the rows" not in titles  # locked
 
 
-async def test_the_external_editor_edits_then_checks(tmp_path, home, monkeypatch):
-    app = build_app(tmp_path)
+async def test_the_external_editor_edits_then_checks(home, monkeypatch, build):
+    app = build()
     monkeypatch.setenv("EDITOR", f"{sys.executable} --wait")
     seen = []
 
@@ -386,7 +413,7 @@ async def test_the_external_editor_edits_then_checks(tmp_path, home, monkeypatch
 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(app, "edit_file", fake_editor)
+        monkeypatch.setattr(app.external_editor, "edit_file", fake_editor)
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert seen == [[sys.executable, "--wait"]]
@@ -395,17 +422,17 @@ async def test_the_external_editor_edits_then_checks(tmp_path, home, monkeypatch
     assert progress(home).passed
 
 
-async def test_an_editor_that_cannot_run_is_reported(tmp_path, monkeypatch):
+async def test_an_editor_that_cannot_run_is_reported(home, monkeypatch, build):
     monkeypatch.setenv("EDITOR", sys.executable)
-    app = build_app(tmp_path)
+    app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        checks = FakeSession.checks
         await pilot.press("ctrl+o")  # a headless app cannot hand over the terminal
         await settle(pilot)
         assert any("cannot hand the screen" in n.message for n in app._notifications)
-        assert FakeSession.checks == checks
+        assert app.state.verdict is None  # nothing was checked
         assert app.is_running
+    assert progress(home).attempts == 0
 
 
 def test_the_editor_is_visual_or_editor_when_installed(monkeypatch):
@@ -417,19 +444,19 @@ def test_the_editor_is_visual_or_editor_when_installed(monkeypatch):
     assert editor_command() is None
 
 
-async def test_a_step_that_needs_cuda_is_skipped_with_its_reason(tmp_path, course_copy):
+async def test_a_step_that_needs_cuda_is_skipped_with_its_reason(course_copy, build):
     lesson = course_copy / "basics.yaml"
     lesson.write_text(lesson.read_text().replace(
         "    title: Make a tensor\n", "    title: Make a tensor\n    requires: cuda\n", 1))
-    app = build_app(tmp_path, lessons=course_copy)
+    app = build(lessons=course_copy)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.view.step.id == "basics.call"  # the course starts past it
+        assert app.state.view.step.id == "basics.call"  # the course starts past it
         app.go_to("basics.compare")  # it can still be read
         await settle(pilot)
-        assert app.view.status.status == "skipped"
+        assert app.state.status.status == "skipped"
         assert "needs a CUDA GPU" in text_of(app.query_one("#skip-note"))
         assert "skipped" in text_of(app.query_one("#state"))
         await pilot.press("ctrl+n")  # and does not block the course
         await settle(pilot)
-        assert app.view.step.id == "basics.call"
+        assert app.state.view.step.id == "basics.call"

@@ -1,46 +1,65 @@
-"""End-to-end journeys with the real checker: torch runs in child processes (seconds each)."""
+"""End-to-end journeys the way ``pytorch-tutor`` opens them: the app's own session factory,
+with its warm runner started in the opening worker (seconds: the worker parent imports torch).
+"""
 
 from __future__ import annotations
 
-import pytest
-from test_tui_support import SOLUTION, settle, wait_for
+import argparse
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
+from pathlib import Path
 
-from tutor.core.session import Session
-from tutor.tui.app import make_app
-from tutor.tui.options import TutorOptions
+import pytest
+from test_tui_support import FIXTURE, QUIET, SOLUTION, settle, wait_for
+from textual.pilot import Pilot
+
+from tutor.tui.app import TutorApp, make_app, open_session
 from tutor.tui.screens.passed_screen import PassedScreen
 from tutor.tui.widgets.code_editor import CodeEditor
 from tutor.tui.widgets.output_panel import OutputPanel
 
 pytestmark = pytest.mark.slow
-OPTIONS = TutorOptions(show_timings=False, show_paths=False, cursor_blink=False)
+Driven = Callable[[], AbstractAsyncContextManager[tuple[TutorApp, Pilot]]]
 
 
 @pytest.fixture
-def app_factory(tmp_path, home):
-    def build():
-        return make_app(lambda: Session.open(lessons="tests/fixtures/course", device="cpu",
-                                             workspace=tmp_path / "ws"), OPTIONS)
+def driven(tmp_path: Path, home: Path) -> Driven:
+    """Runs one app headless, then closes its session (and so its warm runner), as
+    ``run_app`` does."""
+    args = argparse.Namespace(lessons=str(FIXTURE), device="cpu", workspace=tmp_path / "ws",
+                              unlock_all=False)
 
-    return build
+    @asynccontextmanager
+    async def drive() -> AsyncIterator[tuple[TutorApp, Pilot]]:
+        app = make_app(partial(open_session, args), QUIET)
+        try:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot)
+                yield app, pilot
+        finally:
+            if app.calls.session is not None:
+                app.calls.session.close()
+
+    return drive
 
 
-async def finished(pilot) -> None:
-    await wait_for(pilot, lambda: pilot.app.running is None and pilot.app.verdict is not None,
+async def finished(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, TutorApp)
+    await wait_for(pilot, lambda: app.runs.running is None and app.state.verdict is not None,
                    timeout=120)
     await settle(pilot)
 
 
-async def test_a_real_failure_points_at_the_editor_line(app_factory):
-    app = app_factory()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+async def test_a_real_failure_points_at_the_editor_line(driven: Driven) -> None:
+    async with driven() as (app, pilot):
         editor = app.query_one(CodeEditor)
         editor.replace("import torch\nprint('before')\nt = torch.arange(6)\nt.foo()\n",
                        (0, 0), editor.document.end)
         await pilot.press("ctrl+r")
         await finished(pilot)
-        assert app.verdict.line == 4
+        assert app.state.verdict.line == 4
         output = app.query_one(OutputPanel)
         assert "Error at line 4" in str(output.query_one("#verdict").render())
         assert "before" in "\n".join(output.query_one("#log").lines)  # streamed stdout
@@ -48,22 +67,18 @@ async def test_a_real_failure_points_at_the_editor_line(app_factory):
         assert editor.selected_text == "t.foo()"
 
 
-async def test_a_real_journey_passes_and_resumes(app_factory):
-    app = app_factory()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+async def test_a_real_journey_passes_and_resumes(driven: Driven) -> None:
+    async with driven() as (app, pilot):
         editor = app.query_one(CodeEditor)
         editor.replace(SOLUTION, (0, 0), editor.document.end)
         await pilot.press("ctrl+r")
         await finished(pilot)
-        assert isinstance(app.screen, PassedScreen), app.verdict
+        assert isinstance(app.screen, PassedScreen), app.state.verdict
         await pilot.press("enter")
         await settle(pilot)
-        assert app.view.step.id == "basics.call"
+        assert app.state.view.step.id == "basics.call"
         await pilot.press("ctrl+q")
 
-    again = app_factory()
-    async with again.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert again.view.step.id == "basics.call"
-        assert [s.status for s in again.statuses][:2] == ["passed", "available"]
+    async with driven() as (again, pilot):
+        assert again.state.view.step.id == "basics.call"
+        assert [s.status for s in again.state.statuses][:2] == ["passed", "available"]

@@ -1,12 +1,19 @@
-"""What the learner sees, at 80x24 and at a large size. Review `snapshot_report.html`
-before `pytest --snapshot-update`. Timings, paths and the cursor blink are off (``QUIET``).
+"""What the learner sees, at 80x24 and at a large size, over the real session and checker.
+Review `snapshot_report.html` before `pytest --snapshot-update`. Timings, paths and the
+cursor blink are off (``QUIET``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
 import pytest
 from test_tui_support import SOLUTION, build_app, settle
 
+from tutor.core.runs import Runner
+from tutor.tui.app import TutorApp
 from tutor.tui.widgets.code_editor import CodeEditor
 
 SMALL, LARGE = (80, 24), (160, 48)
@@ -14,8 +21,14 @@ RAISES = "import torch\n\nt = torch.zeros(2, 3)\nraise ValueError('t is not read
 
 
 @pytest.fixture(autouse=True)
-def _isolated(home):
+def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
+
+
+@pytest.fixture
+def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
+    """Apps over the real session on the fixture course, checking in the module's warm runner."""
+    return partial(build_app, warm_runner, tmp_path)
 
 
 def steps(*actions):
@@ -36,40 +49,40 @@ def steps(*actions):
     return run
 
 
-def test_first_step_narrow_shows_the_lesson(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps())
+def test_first_step_narrow_shows_the_lesson(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps())
 
 
-def test_code_pane_narrow(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("ctrl+f"))
+def test_code_pane_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("ctrl+f"))
 
 
-def test_failed_check_narrow(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("ctrl+r"))
+def test_failed_check_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("ctrl+r"))
 
 
-def test_passed_dialog_narrow(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=SMALL,
+def test_passed_dialog_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL,
                         run_before=steps(f"code:{SOLUTION}", "ctrl+r"))
 
 
-def test_course_map_narrow(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("ctrl+l"))
+def test_course_map_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("ctrl+l"))
 
 
-def test_help_narrow(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=SMALL, run_before=steps("f1"))
+def test_help_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("f1"))
 
 
-def test_quiz_narrow(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path, unlock_all=True), terminal_size=SMALL,
+def test_quiz_narrow(snap_compare, build):
+    assert snap_compare(build(unlock_all=True), terminal_size=SMALL,
                         run_before=steps("go:basics.quiz", "ctrl+f"))
 
 
-def test_first_step_large(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=LARGE, run_before=steps("ctrl+t"))
+def test_first_step_large(snap_compare, build):
+    assert snap_compare(build(), terminal_size=LARGE, run_before=steps("ctrl+t"))
 
 
-def test_error_with_line_large(snap_compare, tmp_path):
-    assert snap_compare(build_app(tmp_path), terminal_size=LARGE,
+def test_error_with_line_large(snap_compare, build):
+    assert snap_compare(build(), terminal_size=LARGE,
                         run_before=steps(f"code:{RAISES}", "ctrl+r", "ctrl+g"))

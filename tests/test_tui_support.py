@@ -1,103 +1,65 @@
-"""Shared pieces for the TUI tests: a session with canned checks, app builders, waits.
+"""Shared pieces for the TUI tests: the real session on the fixture course, app builders, waits.
 
-``FakeSession`` keeps the real course, progress store and workspace and replaces only the
-judging, so the journeys stay fast; the tests marked ``slow`` use the real checker.
+The apps open the session the way the shells do (``tutor.bootstrap``) over conftest's warm
+runner, one per test module, so every check is real and takes tens of milliseconds once the
+runner is warm. A long run is learner code that sleeps; a core that fails is a runner (the
+port) that cannot start anything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.worker import WorkerFailed
 
-from tutor.core import model as m
-from tutor.core.checker import Cancel
+from tutor.bootstrap import Options, open_session
+from tutor.core.runs import OutputCallback, RunHandle, Runner, RunRequest
 from tutor.core.session import Session
-from tutor.core.verdict import CheckResult, Verdict
 from tutor.tui.app import TutorApp, make_app
 from tutor.tui.options import TutorOptions
 
 FIXTURE = Path(__file__).parent / "fixtures" / "course"
+STARTER = "import torch\nt = ...\n"
 SOLUTION = "import torch\nt = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"
+SLEEPER = "import time\nprint('started', flush=True)\ntime.sleep(30)\n"  # a long training run
 QUIET = TutorOptions(show_timings=False, show_paths=False, cursor_blink=False,
                      autosave_delay_s=0.05)
 
 
-def _normal(code: str) -> str:
-    return "\n".join(line.rstrip() for line in code.strip().splitlines())
+class BrokenRunner:
+    """A runner (the core's port) that fails to start every run, as a broken sandbox would."""
+
+    def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
+        raise RuntimeError("the checker broke")
+
+    def warm_up(self) -> None:
+        """Nothing to warm."""
+
+    def wait_ready(self, timeout: float = 0.0) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Nothing to stop."""
 
 
-class FakeSession(Session):
-    """Passes code equal to the step's solution; ``raise`` fails at that line.
-
-    ``hold`` makes every check wait until it is cancelled (a long training run).
-    """
-
-    hold = False
-    boom: Exception | None = None  # raised by check, as a broken core would
-    checks = 0
-
-    def check(self, step_id=None, file=None, on_output=None, cancel=None) -> Verdict:
-        return self._judge(step_id, on_output, cancel or Cancel(), record=True)
-
-    def run(self, step_id=None, file=None, on_output=None, cancel=None) -> Verdict:
-        return self._judge(step_id, on_output, cancel or Cancel(), record=False)
-
-    def _judge(self, step_id, on_output, cancel: Cancel, record: bool) -> Verdict:
-        type(self).checks += 1
-        if self.boom is not None:
-            raise self.boom
-        step = self._code_step(step_id or self.current_step_id())
-        self._require_unlocked(step.id)
-        code = self.read_code(step.id)
-        if on_output:
-            on_output("hello from the fake runner\n")
-        if self.hold:
-            deadline = time.monotonic() + 10
-            while not cancel.cancelled and time.monotonic() < deadline:
-                time.sleep(0.01)
-            return Verdict(step=step.id, passed=False, error="cancelled", device="cpu")
-        verdict = self._verdict(step, code)
-        if record:
-            self.store.record_attempt(self.course.id, step.id, verdict.passed)
-        return verdict
-
-    @staticmethod
-    def _verdict(step: m.CodeStep, code: str) -> Verdict:
-        lines = code.splitlines()
-        for number, line in enumerate(lines, 1):
-            if line.strip().startswith("raise"):
-                return Verdict(step=step.id, passed=False, line=number, device="cpu",
-                               error=f"Traceback (most recent call last):\n  line {number}\n"
-                                     "RuntimeError: boom")
-        passed = _normal(code) == _normal(step.solution)
-        message = "" if passed else "`t` is Ellipsis; expected a tensor of shape [2, 3]"
-        return Verdict(step=step.id, passed=passed, device="cpu", stdout="hello\n",
-                       checks=[CheckResult("`t` matches the expected value", passed, message),
-                               CheckResult("the code runs", True)])
+def factory(runner: Runner, tmp_path: Path, lessons: Path = FIXTURE,
+            unlock_all: bool = False) -> Callable[[], Session]:
+    """Opens the session in the app's opening worker, as ``pytorch-tutor`` does."""
+    options = Options(lessons=lessons, device="cpu", workspace=tmp_path / "ws",
+                      unlock_all=unlock_all)
+    return partial(open_session, options, runner)
 
 
-class HeldSession(FakeSession):
-    hold = True
-
-
-class BrokenSession(FakeSession):
-    boom = RuntimeError("the checker broke")
-
-
-def factory(tmp_path: Path, cls: type[Session] = FakeSession, lessons: Path = FIXTURE,
-            unlock_all: bool = False):
-    return partial(cls.open, lessons=lessons, device="cpu", workspace=tmp_path / "ws",
-                   unlock_all=unlock_all)
-
-
-def build_app(tmp_path: Path, cls: type[Session] = FakeSession, lessons: Path = FIXTURE,
+def build_app(runner: Runner, tmp_path: Path, lessons: Path = FIXTURE,
               options: TutorOptions = QUIET, unlock_all: bool = False) -> TutorApp:
-    return make_app(factory(tmp_path, cls, lessons, unlock_all), options)
+    """The app over the real session; the runner outlives it (a module's warm runner)."""
+    return make_app(factory(runner, tmp_path, lessons, unlock_all), options)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -108,7 +70,7 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
-async def wait_for(pilot: Pilot, condition, timeout: float = 10.0) -> None:
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
     """For states a thread reaches on its own schedule, e.g. a check that is running."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -117,6 +79,6 @@ async def wait_for(pilot: Pilot, condition, timeout: float = 10.0) -> None:
         await pilot.pause(0.02)
 
 
-def text_of(widget) -> str:
+def text_of(widget: Widget) -> str:
     """The plain text a Static/Label shows."""
     return str(widget.render())

@@ -8,10 +8,15 @@ import threading
 import time
 
 import pytest
-from test_tui_support import FIXTURE, SOLUTION, FakeSession, HeldSession
+from conftest import FIXTURE_COURSE, open_session
 
 from tutor.cli import main as cli
 from tutor.cli.watch import Watcher
+from tutor.core import checker
+
+SOLUTION = ("import torch\nprint('hello from your code', flush=True)\n"
+            "t = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n")
+pytestmark = pytest.mark.slow  # real checks, on workers forked from one warm parent
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +25,12 @@ def _isolated(home, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
 
 
-def open_session(tmp_path, cls=FakeSession, unlock_all=False):
-    return cls.open(lessons=FIXTURE, device="cpu", workspace=tmp_path / "ws",
-                    unlock_all=unlock_all)
+@pytest.fixture
+def session_for(tmp_path, warm_runner):
+    """The real session on the fixture course, checking on the module's warm runner."""
+    return lambda unlock_all=False: open_session(
+        warm_runner, lessons=FIXTURE_COURSE, device="cpu", workspace=tmp_path / "ws",
+        unlock_all=unlock_all)
 
 
 def wait_until(condition, timeout=10.0):
@@ -32,8 +40,8 @@ def wait_until(condition, timeout=10.0):
         time.sleep(0.02)
 
 
-def test_every_save_checks_and_a_pass_moves_to_the_next_file(tmp_path):
-    session = open_session(tmp_path)
+def test_every_save_checks_and_a_pass_moves_to_the_next_file(session_for):
+    session = session_for()
     out, stop = io.StringIO(), threading.Event()
     watcher = Watcher(session, out=out, lines=iter(()), poll_s=0.02, stop=stop)
     thread = threading.Thread(target=watcher.run)
@@ -51,13 +59,13 @@ def test_every_save_checks_and_a_pass_moves_to_the_next_file(tmp_path):
     text = out.getvalue()
     assert "✓ passed basics.compare — Make a tensor" in text
     assert "On to the next step: Sum the rows" in text
-    assert "hello from the fake runner" in text  # output streams as it comes
+    assert "hello from your code" in text  # output streams as it comes
     assert session.status_of("basics.compare").status == "passed"
     assert session.current_step_id() == "basics.call"
 
 
-def test_manual_mode_checks_on_enter_and_takes_commands(tmp_path):
-    session = open_session(tmp_path)
+def test_manual_mode_checks_on_enter_and_takes_commands(session_for):
+    session = session_for()
     path = session.file_of("basics.compare")
 
     def typed():
@@ -78,8 +86,8 @@ def test_manual_mode_checks_on_enter_and_takes_commands(tmp_path):
     assert "Stopped watching" in text
 
 
-def test_a_quiz_is_answered_in_the_terminal(tmp_path):
-    session = open_session(tmp_path, unlock_all=True)
+def test_a_quiz_is_answered_in_the_terminal(session_for):
+    session = session_for(unlock_all=True)
     session.visit("basics.quiz")
     out = io.StringIO()
     Watcher(session, out=out, lines=iter(["1", "two", "2", "q"])).run()
@@ -91,8 +99,8 @@ def test_a_quiz_is_answered_in_the_terminal(tmp_path):
     assert "The rank is the number of axes." in text
 
 
-def test_the_last_step_ends_the_course(tmp_path):
-    session = open_session(tmp_path, unlock_all=True)
+def test_the_last_step_ends_the_course(session_for):
+    session = session_for(unlock_all=True)
     session.visit("modules.train")
     session.file_of("modules.train").write_text(session.step("modules.train").solution)
     out = io.StringIO()
@@ -101,21 +109,24 @@ def test_the_last_step_ends_the_course(tmp_path):
 
 
 def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys):
+    workspace = tmp_path / "ws"
+    session = open_session(lessons=FIXTURE_COURSE, device="cpu", workspace=workspace)
+    session.file_of("basics.compare").write_text(
+        "import time\nprint('training...', flush=True)\ntime.sleep(120)\n")
     cancelled = []
+    real_cancel = checker.Cancel.cancel
+    monkeypatch.setattr(checker.Cancel, "cancel",
+                        lambda self: cancelled.append(True) or real_cancel(self))
 
-    class Held(HeldSession):
-        def check(self, step_id=None, file=None, on_output=None, cancel=None):
-            _thread.interrupt_main()  # the learner presses ctrl+c mid-check
-            verdict = super().check(step_id, file, on_output, cancel)
-            cancelled.append(cancel.cancelled)
-            return verdict
+    def stream(self, text: str) -> None:  # the learner presses ctrl+c once the run is going
+        if "training" in text:
+            _thread.interrupt_main()
 
-    from tutor.core.session import Session
-
-    real_open = Session.open.__func__
-    monkeypatch.setattr(Session, "open", lambda **kw: real_open(Held, **{**kw, "warm": False}))
-    code = cli.main(["--lessons", str(FIXTURE), "--device", "cpu", "--workspace",
-                     str(tmp_path / "ws"), "watch"])
+    monkeypatch.setattr(Watcher, "_stream", stream)
+    started = time.monotonic()
+    code = cli.main(["--lessons", str(FIXTURE_COURSE), "--device", "cpu", "--workspace",
+                     str(workspace), "watch"])
     assert code == 0
-    assert cancelled == [True]  # the run was stopped, not left behind
+    assert cancelled  # the run was stopped, not left to finish its two minutes
+    assert time.monotonic() - started < 100
     assert "Stopped watching" in capsys.readouterr().out

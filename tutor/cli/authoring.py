@@ -17,13 +17,14 @@ from tutor.core.scaffold import write_lesson
 from tutor.core.schema import full_schema
 from tutor.core.session import bundled_course_dir
 from tutor.core.validate import StepReport, validate_steps
-from tutor.sandbox.warm import default_runner
 
 
 def run(args: argparse.Namespace) -> int:
     if args.lessons_command == "schema":
         print(json.dumps(full_schema(), indent=2))
         return 0
+    if args.lessons_command == "reference":
+        return reference(args.write)
     root = _course_dir(args, getattr(args, "dir", None))
     if args.lessons_command == "new":
         path = write_lesson(root, args.id)
@@ -31,6 +32,18 @@ def run(args: argparse.Namespace) -> int:
               f"Check it with: pytorch-tutor lessons validate {root} --solutions")
         return 0
     return validate(args, root)
+
+
+def reference(path: Path | None) -> int:
+    """Print the generated reference, or refresh it in ``path``."""
+    from tutor.core.reference import reference_markdown, write_reference
+
+    if path is None:
+        print(reference_markdown(), end="")
+    else:
+        changed = write_reference(path)
+        print(f"{path}: {'updated' if changed else 'already current'}")
+    return 0
 
 
 def _course_dir(args: argparse.Namespace, given: Path | None) -> Path:
@@ -82,13 +95,18 @@ def validate(args: argparse.Namespace, root: Path) -> int:
 def _run_programs(args: argparse.Namespace, steps: list[m.CodeStep], say: Callable[..., None],
                   on_report: Callable[[StepReport], None] | None) -> list[StepReport]:
     data_dir = _data_dir(any(s.data for s in steps))
-    with default_runner(spares=2) as runner:  # a learner and a reference run side by side
+    from tutor.bootstrap import make_runner
+
+    runner = make_runner(warm=True, spares=2)  # a learner and a reference run side by side
+    try:
         started = time.monotonic()
         warm = runner.wait_ready()  # so the first step's times do not include start-up
         say(paint(f"workers {'ready' if warm else 'start cold'} "
                   f"({time.monotonic() - started:.1f} s)", "dim"))
         checker = Checker(runner, device=args.device, data_dir=data_dir)
         return validate_steps(steps, checker, workers=max(1, args.jobs), on_report=on_report)
+    finally:
+        runner.close()
 
 
 def _quiet(*_args: object, **_kwargs: object) -> None:

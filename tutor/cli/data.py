@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 
-from tutor.cli.doctor import describe_data
 from tutor.cli.render import paint
 from tutor.core import datasets
 
@@ -20,9 +19,9 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({
                 "dir": str(st.data_dir), "raw_dir": str(st.raw_dir), "present": list(st.present),
                 "missing": list(st.missing), "complete": st.complete,
-                "substitute": st.substitute, "summary": describe_data(st)}, indent=2))
+                "substitute": st.substitute, "summary": st.summary()}, indent=2))
         else:
-            print(describe_data(st))
+            print(st.summary())
         return 0
     if args.data_command == "substitute":
         root = datasets.build_substitute(data_dir)
@@ -40,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"Downloading Fashion-MNIST into {data_dir} ...", flush=True)
     # torchvision downloads in a child: the tutor's own process never imports torch.
-    done = subprocess.run([sys.executable, "-I", "-m", "tutor.sandbox.fetch_data", str(data_dir)])
+    done = subprocess.run([sys.executable, "-I", "-m", "tutor.torch_tools.fetch_data", str(data_dir)])
     return 0 if done.returncode == 0 else 2

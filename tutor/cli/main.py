@@ -18,6 +18,7 @@ from tutor.cli.render import paint
 from tutor.core import devices
 
 if TYPE_CHECKING:  # the core loads lazily: `pytorch-tutor` alone must draw the TUI at once
+    from tutor.bootstrap import Options
     from tutor.core.session import Session
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="steps validated at once")
     p.add_argument("--json", action="store_true", help="machine-readable output (for editors, CI)")
     lsub.add_parser("schema", help="print the JSON Schema of a lesson file")
+    p = lsub.add_parser("reference", help="print the reference of every step and check kind")
+    p.add_argument("--write", type=Path, metavar="FILE",
+                   help="refresh the generated reference in FILE (docs/writing-lessons.md)")
     p = lsub.add_parser("new", help="write a new lesson file that validates")
     p.add_argument("id", help="the lesson id, e.g. my-lesson")
     p.add_argument("--dir", type=Path, help="the course directory (default: --lessons)")
@@ -121,12 +125,19 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (SessionError, CourseError, DatasetError, ScaffoldError)
 
 
+def options(args: argparse.Namespace, warm: bool = False) -> Options:
+    """What the global options chose, for the composition root."""
+    from tutor.bootstrap import Options
+
+    return Options(lessons=args.lessons, device=args.device, workspace=args.workspace,
+                   unlock_all=args.unlock_all, warm=warm)
+
+
 def open_session(args: argparse.Namespace, warm: bool = False) -> Session:
     """The learner's session for a command, with any warnings printed to stderr."""
-    from tutor.core.session import Session
+    from tutor.bootstrap import open_session as open_with
 
-    session = Session.open(lessons=args.lessons, device=args.device, workspace=args.workspace,
-                           unlock_all=args.unlock_all, warm=warm)
+    session = open_with(options(args, warm))
     session.store.load()  # reading the progress file is what finds a broken one
     for warning in session.warnings:
         print(paint(f"warning: {warning}", "yellow", sys.stderr), file=sys.stderr)
@@ -172,16 +183,18 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    step = session.visit(args.step or session.current_step_id())
+    from tutor.core.model import QuizStep
+
+    view = open_session(args).open_step(args.step)
+    step = view.step
     data: dict[str, Any] = {"id": step.id, "lesson": step.lesson_id, "title": step.title,
                             "kind": step.kind, "explanation": step.explanation,
-                            "status": session.status_of(step.id).status}
+                            "status": view.status.status}
     text = [paint(f"{step.title}  ({step.id})", "bold")]
     if step.explanation.strip():
         text += ["", step.explanation.strip()]
-    if step.kind == "quiz":
-        several = len(step.answer) > 1
+    if isinstance(step, QuizStep):
+        several = len(step.answers) > 1
         data.update(question=step.question, choices=list(step.choices), several=several)
         text += ["", step.question.strip(), ""]
         text += [f"  {i}. {choice}" for i, choice in enumerate(step.choices, 1)]
@@ -189,9 +202,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                else "N")
         text += ["", f"Answer with: pytorch-tutor answer {step.id} {how}"]
     else:
-        path = session.file_of(step.id)
-        data["file"] = str(path)
-        text += ["", paint(f"Your file: {path}", "cyan"),
+        data["file"] = str(view.path)
+        text += ["", paint(f"Your file: {view.path}", "cyan"),
                  f"Edit it, then run: pytorch-tutor check {step.id}"]
     emit(args, data, "\n".join(text))
     return EXIT_OK
@@ -200,7 +212,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _stream(args: argparse.Namespace) -> Callable[[str], None] | None:
     if getattr(args, "json", False):
         return None
-    return lambda text: (sys.stdout.write(text), sys.stdout.flush())
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    return write
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -209,11 +226,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     step = session.step(step_id)
     if args.file and not args.file.exists():
         raise UsageError(f"{args.file} does not exist")
-    verdict = session.check(step_id, file=args.file, on_output=_stream(args))
+    attempt = session.check(step_id, file=args.file, on_output=_stream(args))
+    verdict = attempt.verdict
     text = render.verdict_text(verdict, step.title)
     if verdict.passed:
-        following = session.next_step_id(step_id)
-        text += ("\n\nNext: pytorch-tutor show " + following) if following else (
+        text += ("\n\nNext: pytorch-tutor show " + attempt.next_step) if attempt.next_step else (
             "\n\nThat was the last step. Well done!")
     emit(args, verdict.to_json(), text)
     return EXIT_OK if verdict.passed or verdict.skipped else EXIT_FAIL
@@ -234,13 +251,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     session = open_session(args)
-    verdict = session.answer(args.step, [c - 1 for c in args.choices])
-    step = session.step(args.step)
-    text = render.verdict_text(verdict, step.title)
-    if verdict.passed and getattr(step, "why", ""):
-        text += "\n\n" + step.why.strip()
-    emit(args, verdict.to_json(), text)
-    return EXIT_OK if verdict.passed else EXIT_FAIL
+    attempt = session.answer(args.step, [c - 1 for c in args.choices])
+    text = render.verdict_text(attempt.verdict, session.step(args.step).title)
+    if attempt.why:
+        text += "\n\n" + attempt.why.strip()
+    emit(args, attempt.verdict.to_json(), text)
+    return EXIT_OK if attempt.passed else EXIT_FAIL
 
 
 def cmd_hint(args: argparse.Namespace) -> int:
@@ -276,14 +292,14 @@ def cmd_reset(args: argparse.Namespace) -> int:
 def cmd_progress(args: argparse.Namespace) -> int:
     session = open_session(args)
     summary = session.summary()
-    lines = [paint(f"{summary['title']}: {summary['done']}/{summary['total']} steps", "bold")]
-    for lesson in summary["lessons"]:
-        filled = int(20 * lesson["done"] / lesson["total"]) if lesson["total"] else 0
+    lines = [paint(f"{summary.title}: {summary.done}/{summary.total} steps", "bold")]
+    for lesson in summary.lessons:
+        filled = int(20 * lesson.done / lesson.total) if lesson.total else 0
         bar = "█" * filled + "░" * (20 - filled)
-        lines.append(f"  {bar} {lesson['done']:>2}/{lesson['total']:<2} {lesson['title']}")
-    if summary["current"]:
-        lines.append(f"\nCurrent step: {summary['current']}")
-    emit(args, summary, "\n".join(lines))
+        lines.append(f"  {bar} {lesson.done:>2}/{lesson.total:<2} {lesson.title}")
+    if summary.current:
+        lines.append(f"\nCurrent step: {summary.current}")
+    emit(args, summary.to_json(), "\n".join(lines))
     return EXIT_OK
 
 

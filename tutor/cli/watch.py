@@ -23,7 +23,7 @@ from tutor.cli.render import paint
 from tutor.core import model as m
 from tutor.core.checker import Cancel
 from tutor.core.session import Session, SessionError
-from tutor.core.verdict import Verdict
+from tutor.core.views import Attempt
 
 POLL_S = 0.3
 STOPPED = ("\nStopped watching. Your progress is saved: `pytorch-tutor watch` picks up "
@@ -63,7 +63,8 @@ class Watcher:
     def run(self) -> int:
         step_id: str | None = self.session.current_step_id()
         while step_id is not None:
-            step = self.session.visit(step_id)
+            view = self.session.open_step(step_id)
+            step = view.step
             done = self._quiz(step) if isinstance(step, m.QuizStep) else self._code(step)
             if not done:
                 self.say(STOPPED)
@@ -83,17 +84,17 @@ class Watcher:
                        self.out))
         while True:
             seen = _signature(path)  # taken first, so a save during the check counts
-            verdict = self._check(step)
-            if verdict.passed or verdict.skipped:
-                self._moving_on(step)
+            attempt = self._check(step)
+            if attempt.passed or attempt.verdict.skipped:
+                self._moving_on(attempt)
                 return True
             if not self._wait(step, path, seen):
                 return False
 
-    def _check(self, step: m.CodeStep) -> Verdict:
+    def _check(self, step: m.CodeStep) -> Attempt:
         """Check in a thread so that ctrl+c cancels the run instead of orphaning it."""
         cancel = Cancel()
-        result: list[Verdict] = []
+        result: list[Attempt] = []
         errors: list[BaseException] = []
 
         def work() -> None:
@@ -114,9 +115,9 @@ class Watcher:
             raise
         if errors:
             raise errors[0]
-        verdict = result[0]
-        self.say(render.verdict_text(verdict, step.title))
-        return verdict
+        attempt = result[0]
+        self.say(render.verdict_text(attempt.verdict, step.title))
+        return attempt
 
     def _wait(self, step: m.Step, path: Path, seen: tuple[int, int, int] | None) -> bool:
         """Until the file differs from ``seen`` (or Enter); False to stop."""
@@ -155,15 +156,15 @@ class Watcher:
                 continue
             try:
                 picks = [int(word) - 1 for word in line.replace(",", " ").split()]
-                verdict = self.session.answer(step.id, picks)
+                attempt = self.session.answer(step.id, picks)
             except (ValueError, SessionError) as exc:
                 self.say(f"Answer with choice numbers, e.g. 2 ({exc})")
                 continue
-            self.say(render.verdict_text(verdict, step.title))
-            if verdict.passed:
-                if step.why:
-                    self.say(step.why.strip())
-                self._moving_on(step)
+            self.say(render.verdict_text(attempt.verdict, step.title))
+            if attempt.passed:
+                if attempt.why:
+                    self.say(attempt.why.strip())
+                self._moving_on(attempt)
                 return True
         return False
 
@@ -174,11 +175,10 @@ class Watcher:
         if step.explanation.strip():
             self.say(step.explanation.strip())
 
-    def _moving_on(self, step: m.Step) -> None:
-        following = self.session.next_step_id(step.id)
-        if following:
-            self.say(paint(f"\nOn to the next step: {self.session.step(following).title}",
-                           "green", self.out))
+    def _moving_on(self, attempt: Attempt) -> None:
+        if attempt.next_step:
+            title = self.session.step(attempt.next_step).title
+            self.say(paint(f"\nOn to the next step: {title}", "green", self.out))
 
     def _hint(self, step: m.Step) -> None:
         try:

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tutor.core import datasets, devices, judging, plan
 from tutor.core import model as m
+from tutor.core.checks import Outcome
 from tutor.core.progress import default_data_dir
+from tutor.core.run_feedback import failure_text, reference_failure, stderr_text
+from tutor.core.runs import Limits, Role, RunHandle, Runner, RunRequest, RunResult
 from tutor.core.verdict import CheckResult, Verdict
-from tutor.sandbox.frames import FrameError
-from tutor.sandbox.runner import Limits, RunHandle, Runner, RunRequest, RunResult
 
 REFERENCE_FILENAME = "<reference solution>"
 
@@ -87,7 +87,7 @@ class Checker:
         with self._ahead_lock:
             ahead = self._ahead.pop(step.id, None)
         if ahead is not None:
-            return ahead.seed, ahead
+            return ahead.seed, ahead.handle()
         seed = self.seed_source() if seed is None else seed
         if not plan.needs_reference(step):
             return seed, None
@@ -150,7 +150,7 @@ class Checker:
             handle.close()
         if result.ok:
             return _verdict(step.id, result)
-        return _failed_run(step.id, result)
+        return _failed_run(step.id, result, handle_limits(step, self.limits, "learner"))
 
     # ------------------------------------------------------------------ internals
     def _before_running(self, step: m.CodeStep, code: str, with_checks: bool = True) -> Verdict | None:
@@ -171,18 +171,15 @@ class Checker:
                            error=f"Python cannot read line {exc.lineno}: {exc.msg}{pointer}")
         return None
 
-    def _start(self, step: m.CodeStep, role: str, code: str, filename: str, seed: int,
+    def _start(self, step: m.CodeStep, role: Role, code: str, filename: str, seed: int,
                on_output: Callable[[str], None] | None, judge: bool = False,
                probes: bool = True) -> RunHandle:
-        timeout = step.timeout_s if role == "learner" else step.timeout_s * 2 + 10
-        limits = Limits(timeout_s=timeout, memory_bytes=self.limits.memory_bytes,
-                        fsize_bytes=self.limits.fsize_bytes, nofile=self.limits.nofile,
-                        output_bytes=self.limits.output_bytes)
         request = RunRequest(
             role=role, code=code, filename=filename, setup=step.setup,
-            probes=plan.probes_for(step) if probes else [],
-            metrics=plan.metrics_for(step) if judge else [], judge=judge, seed=seed,
-            device=devices.resolve(self.device), data_dir=self._data_root(step), limits=limits,
+            probes=plan.probes_for(step) if probes else (),
+            metrics=plan.metrics_for(step) if judge else (), judge=judge, seed=seed,
+            device=devices.resolve(self.device), data_dir=self._data_root(step),
+            limits=handle_limits(step, self.limits, role),
             protect=protected_paths(step, filename),
         )
         return self.runner.start(request, on_output)
@@ -200,29 +197,29 @@ class Checker:
         if not mine.ok:
             if reference is not None:
                 reference.cancel()
-            return _failed_run(step.id, mine)
-        try:
-            exports = mine.exports()
-        except FrameError as exc:
-            if reference is not None:
-                reference.cancel()
-            return _verdict(step.id, mine, error=(
-                f"The result channel held bytes the tutor did not send itself ({exc}); "
-                "this attempt cannot count."))
+            return _failed_run(step.id, mine, handle_limits(step, self.limits, "learner"))
         expected: dict[str, Any] | None = None
         metrics: dict[str, Any] = {}
         if reference is not None:
             theirs = reference.wait()
             if not theirs.ok:
-                return _verdict(step.id, mine, error=_lesson_error(theirs))
-            expected = theirs.exports()
+                limits = handle_limits(step, self.limits, "reference")
+                return _verdict(step.id, mine, error=reference_failure(theirs, limits))
+            expected = theirs.values
             if plan.metrics_for(step):
                 metrics = reference.judge(mine)
-        results = judging.evaluate(step, exports, expected, metrics, mine.stdout, code,
-                                   mine.device)
+        outcome = Outcome(mine.values, expected, metrics, mine.stdout, code, mine.device)
+        results = judging.evaluate(step, outcome)
         verdict = _verdict(step.id, mine, checks=results)
         verdict.passed = bool(results) and all(r.passed for r in results)
         return verdict
+
+
+def handle_limits(step: m.CodeStep, base: Limits, role: Role) -> Limits:
+    """A run's limits: the step's timeout for the learner, more for the reference (which
+    also serves as the judge)."""
+    timeout = step.timeout_s if role == "learner" else step.timeout_s * 2 + 10
+    return replace(base, timeout_s=timeout)
 
 
 def _cacheable(step: m.CodeStep) -> bool:
@@ -231,7 +228,7 @@ def _cacheable(step: m.CodeStep) -> bool:
 
 
 class _Prefetched:
-    """A reference run started ahead of its check; looks like a RunHandle to ``_judge``."""
+    """A reference run started ahead of its check, in a thread of its own."""
 
     def __init__(self, seed: int, start: Callable[[], RunHandle]):
         self.seed = seed
@@ -257,11 +254,25 @@ class _Prefetched:
         assert self._result is not None
         return self._result
 
+    def handle(self) -> RunHandle:
+        return _Finished(self)
+
+
+class _Finished:
+    """A prefetched reference as a ``RunHandle``: it runs no metric (steps with metrics are
+    never prefetched) and, being shared work, finishes even if the check is cancelled."""
+
+    def __init__(self, prefetched: _Prefetched):
+        self._prefetched = prefetched
+
+    def wait(self) -> RunResult:
+        return self._prefetched.wait()
+
     def judge(self, learner: RunResult) -> dict[str, Any]:
         return {}
 
     def cancel(self) -> None:
-        """The reference is shared work: it finishes even if this check is cancelled."""
+        """Nothing to stop: the reference is shared work."""
 
     def close(self) -> None:
         """Nothing to release: the run closed itself when it finished."""
@@ -282,44 +293,12 @@ def protected_paths(step: m.CodeStep, filename: str) -> tuple[str, ...]:
 def _verdict(step_id: str, result: RunResult, error: str | None = None,
              checks: list[CheckResult] | None = None) -> Verdict:
     return Verdict(step=step_id, passed=False, checks=checks or [], error=error,
-                   stdout=result.stdout, stderr=_stderr_text(result.stderr),
+                   stdout=result.stdout, stderr=stderr_text(result.stderr),
                    duration_s=result.duration_s, device=result.device)
 
 
-WARNING_PATH = re.compile(r"(?m)^/\S*/([^/\s]+\.py:\d+: )")
-
-
-def _stderr_text(text: str, limit: int = 4000) -> str:
-    """Warnings as a learner reads them: ``loss.py:608: UserWarning: ...`` without the long
-    folder in front (it pushes the message off an 80-column screen); the end of a long
-    stderr (a warning repeated in a loop, say), marked as cut."""
-    text = WARNING_PATH.sub(r"\1", text)
-    return text if len(text) <= limit else "[...]\n" + text[-limit:]
-
-
-def _failed_run(step_id: str, result: RunResult) -> Verdict:
+def _failed_run(step_id: str, result: RunResult, limits: Limits) -> Verdict:
     """A run that produced no values to check: say why, in the learner's terms."""
-    line = None
-    if result.error is not None:
-        text = result.error.format()
-        if result.error.frames:
-            line = result.error.frames[-1].get("line")
-        if "ellipsis" in result.error.message:
-            text += "\n\n`...` is the starter's placeholder: replace it with your code."
-        if result.status == "memory":
-            text += ("\n\nYour code ran out of memory (the limit is there to protect your "
-                     "machine). Use smaller tensors or fewer at a time.")
-        elif result.status == "setup_error":
-            text = "lesson error: the step's own setup code failed:\n" + text
-    else:
-        text = result.detail or f"the run ended with status {result.status}"
-    verdict = _verdict(step_id, result, error=text)
-    verdict.line = line
+    verdict = _verdict(step_id, result, error=failure_text(result, limits))
+    verdict.line = result.error.line if result.error is not None else None
     return verdict
-
-
-def _lesson_error(result: RunResult) -> str:
-    why = result.error.format("Traceback (the reference solution):") if result.error else (
-        result.detail)
-    return ("lesson error: the step's reference solution did not run "
-            f"({result.status}). Please report this to the lesson's author.\n{why}")

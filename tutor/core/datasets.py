@@ -187,6 +187,15 @@ class DatasetStatus:
     def complete(self) -> bool:
         return not self.missing
 
+    def summary(self) -> str:
+        """One line: what is ready, and what to run when nothing is."""
+        if self.complete:
+            return f"Fashion-MNIST ready in {self.raw_dir}"
+        if self.substitute:
+            return ("Fashion-MNIST missing; the offline substitute (digits) is ready. "
+                    f"`{FETCH_CMD}` gets the real data")
+        return f"Fashion-MNIST missing ({len(self.missing)} of 4 files); run `{FETCH_CMD}`"
+
 
 def status(data_dir: Path) -> DatasetStatus:
     """Look, without reading contents, for the real files and for the substitute."""

@@ -64,3 +64,9 @@ def no_cuda_reason(name: str) -> str:
             return "this step needs a CUDA GPU, and none is visible on this machine"
         return f"this step needs a CUDA GPU; the tutor runs on {name} (use --device auto or cuda)"
     return ""
+
+
+def label(name: str) -> str:
+    """Where code will run, for a screen: ``auto`` resolves only in the learner's process."""
+    resolved = resolve(name)
+    return "cuda or cpu" if resolved == "auto" else resolved

@@ -1,6 +1,6 @@
 """Say what differs between a learner's value and the expected one, and how to fix it.
 
-Compares decoded values (``tutor.sandbox.frames``) with numpy in the tutor's own process, so
+Compares decoded values (``tutor.core.values``) with numpy in the tutor's own process, so
 nothing the learner's code patched (``torch.allclose``, a lying ``__eq__``) takes part. Shapes
 are compared before values and never broadcast: ``[6]``, ``[1]`` and ``[[6]]`` all differ.
 Messages name the axis that is wrong and the call that most likely fixes it.
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tutor.sandbox.frames import MISSING, Module, Opaque, Raised, Tensor
+from tutor.core.values import MISSING, Module, Opaque, Raised, Tensor, is_placeholder
 
 Shape = tuple[int, ...]
 Pattern = Sequence[int | None]  # a shape where None matches any size
@@ -88,11 +88,6 @@ def unusable(value: Any, what: str) -> str | None:
     if is_placeholder(value):
         return f"{what} is still `...`, the starter's placeholder: replace it with your code."
     return None
-
-
-def is_placeholder(value: Any) -> bool:
-    """The starter's ``...`` (Ellipsis), which a learner has not replaced yet."""
-    return isinstance(value, Opaque) and value.type == "ellipsis"
 
 
 # --------------------------------------------------------------------------- tensors
@@ -563,7 +558,8 @@ def conversion_hint(got: Any, wanted: str) -> str:
             "(like .sort() or print())?"
         )
     if have in ("int", "float", "bool") and wanted == "tensor":
-        return "you returned a Python number: keep the tensor (drop .item()), or wrap it with torch.tensor(...)"
+        return ("you returned a Python number: keep the tensor (drop .item()), or wrap it with "
+                "torch.tensor(...)")
     if have == "tensor" and wanted in ("int", "float", "bool"):
         if got.numel == 1:
             return "call .item() to get a Python number"
@@ -597,7 +593,8 @@ def describe(value: Any) -> str:
     if isinstance(value, Tensor):
         noun = "numpy array" if value.kind == "ndarray" else "tensor"
         where = "" if value.device == "cpu" else f" on {value.device}"
-        return f"{article(value.dtype)} {value.dtype} {noun} of shape {format_shape(value.shape)}{where}"
+        shape = format_shape(value.shape)
+        return f"{article(value.dtype)} {value.dtype} {noun} of shape {shape}{where}"
     if isinstance(value, Module):
         return f"{article(value.type)} {value.type} module"
     if isinstance(value, Opaque):

@@ -1,6 +1,8 @@
 """The learner's progress: steps passed, attempts, hints, and where they left off.
 
-One JSON file in the user data dir, shared by the TUI and the CLI. Every change is a
+One JSON file in the user data dir, shared by the TUI and the CLI. The store holds what it
+read in memory and reads the file again only when another process changed it (its size,
+time or inode differ), so asking for statuses costs no file read. Every change is a
 read-modify-write under an exclusive lock, written atomically, so two tutor windows lose no
 update and a crash never leaves half a file. A broken file never stops the tutor: it is moved
 aside (or, when a newer tutor wrote it, left alone) and ``ProgressStore.warnings`` says so.
@@ -9,6 +11,7 @@ aside (or, when a newer tutor wrote it, left alone) and ``ProgressStore.warnings
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -112,7 +115,8 @@ class ProgressStore:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.warnings: list[str] = []
-        self._memory: Doc | None = None
+        self._memory: Doc | None = None  # set when the file must not be written
+        self._held: tuple[Signature, Doc, Progress] | None = None  # the file as last seen
 
     @classmethod
     def default(cls) -> ProgressStore:
@@ -123,21 +127,36 @@ class ProgressStore:
         return self._memory is not None
 
     def load(self) -> Progress:
-        if self._memory is None and not self.path.exists():
+        """The progress now: from memory while the file is as this store last saw it."""
+        if self._memory is not None:
+            return _snapshot(self._memory)
+        signature = _signature(self.path)
+        if signature is None:
             return Progress()  # nothing to read, so nothing to create yet
+        if self._held is not None and self._held[0] == signature:
+            return self._held[2]
         with self._lock():
-            return _snapshot(self._read())
+            doc = self._read()
+            return self._hold(doc)
 
-    def record_attempt(self, course_id: str, step_id: str, passed: bool) -> StepProgress:
-        """Count an attempt; a step stays passed once passed, so experiments cost nothing."""
+    def record_attempt(self, course_id: str, step_id: str, passed: bool,
+                       then_current: str | None = None) -> StepProgress:
+        """Count an attempt; a step stays passed once passed, so experiments cost nothing.
+        ``then_current`` becomes the step to resume at (the next one, after a pass), in the
+        same write."""
 
-        def change(step: Doc) -> None:
+        def change(doc: Doc) -> StepProgress:
+            course = _course(doc, course_id)
+            step = course["steps"].setdefault(step_id, _new_step())
             step["attempts"] += 1
             if passed and step["passed_at"] is None:
                 step["passed_at"] = _now()
                 step["skipped_reason"] = None
+            if then_current is not None:
+                course["current"] = then_current
+            return _step_from(step)
 
-        return self._update_step(course_id, step_id, change)
+        return self._update(change)
 
     def record_hint(self, course_id: str, step_id: str, *, limit: int | None = None) -> int:
         """Reveal one more hint (at most ``limit``) and return how many are revealed now."""
@@ -158,6 +177,8 @@ class ProgressStore:
         )
 
     def set_current(self, course_id: str, step_id: str | None) -> None:
+        if self.load().current(course_id) == step_id:
+            return  # already so: no write
         self._update(lambda doc: _course(doc, course_id).update(current=step_id))
 
     def reset_step(self, course_id: str, step_id: str) -> None:
@@ -179,16 +200,30 @@ class ProgressStore:
         return self._update(on_doc)
 
     def _update(self, change: Callable[[Doc], T]) -> T:
-        """Read, change and write back under the lock, so concurrent tutors lose no update."""
+        """Change and write back under the lock, so concurrent tutors lose no update: the
+        document is read again first only if another process wrote it meanwhile."""
         with self._lock():
-            doc = self._read()
+            held = self._held
+            if held is not None and self._memory is None and held[0] == _signature(self.path):
+                doc = copy.deepcopy(held[1])
+            else:
+                doc = self._read()
             result = change(doc)
             if self._memory is None:
                 try:
                     atomic_write_text(self.path, _dump(doc))
                 except OSError as error:
                     self._keep_in_memory(doc, f"Could not save progress to {self.path} ({error}).")
+                else:
+                    self._hold(doc)
         return result
+
+    def _hold(self, doc: Doc) -> Progress:
+        """Remember ``doc`` as the content of the file as it is now."""
+        snapshot = _snapshot(doc)
+        signature = _signature(self.path)
+        self._held = (signature, copy.deepcopy(doc), snapshot) if signature else None
+        return snapshot
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -218,7 +253,7 @@ class ProgressStore:
         if self._memory is not None:
             return self._memory
         try:
-            raw = self.path.read_bytes()
+            raw = read_file(self.path)
         except FileNotFoundError:
             return _new_doc()
         except OSError as error:
@@ -281,6 +316,23 @@ class ProgressStore:
 
 
 # --------------------------------------------------------------------------- document
+
+Signature = tuple[int, int, int]
+
+
+def _signature(path: Path) -> Signature | None:
+    """What changes when any process replaces the file (atomic writes change the inode)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def read_file(path: Path) -> bytes:
+    """The one place the progress file is read (tests count the reads here)."""
+    return path.read_bytes()
+
 
 
 def _is_count(value: Any) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from tutor.core.files import atomic_write_text
-from tutor.core.yamltree import parse
+from tutor.core.yamltree import LocatedSeq, parse
 
 TEMPLATE = '''\
 id: {id}
@@ -87,7 +87,7 @@ def _with_lesson(text: str, lesson_id: str) -> str:
     """course.yaml with ``lesson_id`` appended to ``lessons``, keeping the author's layout."""
     data = parse(text)
     lessons = data.get("lessons") if isinstance(data, dict) else None
-    if not isinstance(lessons, list):
+    if not isinstance(lessons, LocatedSeq):
         raise ScaffoldError("course.yaml has no `lessons` list to add the lesson to")
     lines = text.splitlines(keepends=True)
     if lessons:

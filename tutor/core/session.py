@@ -1,22 +1,31 @@
 """The learner's session: one owner of the course, their progress, their files and the
-checker. The CLI and the TUI are thin layers over this class and hold no logic of their own.
+checker. Its methods are the use cases (open a step, attempt it, answer a quiz, hints, reset,
+the course summary, the doctor report) and return plain values (``tutor.core.views``); the
+CLI, ``watch`` and the TUI only present them. Progress is held in memory by the store and
+written through once per change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tutor.core import datasets, devices
+from tutor.core import devices
 from tutor.core import model as m
 from tutor.core.checker import Cancel, Checker
-from tutor.core.loader import load_course
-from tutor.core.progress import ProgressStore, default_data_dir
+from tutor.core.doctor import DoctorReport, Machine, diagnose
+from tutor.core.progress import ProgressStore
 from tutor.core.status import AVAILABLE, LOCKED, PASSED, SKIPPED, Hint, StepStatus
 from tutor.core.verdict import CheckResult, Verdict
+from tutor.core.views import (
+    Attempt,
+    CourseSummary,
+    LessonSummary,
+    Position,
+    StepView,
+    newly_unlocked,
+)
 from tutor.core.workspace import Workspace
-from tutor.sandbox.runner import Runner, SubprocessRunner
-from tutor.sandbox.warm import default_runner
 
 
 class SessionError(Exception):
@@ -42,47 +51,18 @@ class Session:
         workspace: Workspace,
         checker: Checker,
         unlock_all: bool = False,
+        machine: Machine | None = None,
     ):
         self.course = course
         self.store = store
         self.workspace = workspace
         self.checker = checker
         self.unlock_all = unlock_all
-
-    @classmethod
-    def open(
-        cls,
-        lessons: Path | str | None = None,
-        device: str = "auto",
-        workspace: Path | str | None = None,
-        data_dir: Path | str | None = None,
-        unlock_all: bool = False,
-        runner: Runner | None = None,
-        warm: bool = False,
-    ) -> Session:
-        """Load a course and the learner's state with the usual defaults.
-
-        ``warm`` keeps a pre-started worker parent so checks answer in milliseconds; it
-        pays off in long-lived shells (the TUI, ``watch``), not in one-shot commands.
-        """
-        devices.validate(device)
-        course = load_course(Path(lessons) if lessons else bundled_course_dir())
-        home = default_data_dir()
-        store = ProgressStore(home / "progress.json")
-        root = Path(workspace) if workspace else home / "workspace"
-        data = Path(data_dir) if data_dir else datasets.default_data_dir()
-        if runner is None:
-            runner = default_runner() if warm else SubprocessRunner()
-            if warm:
-                runner.warm_up()
-        checker = Checker(runner, device=device, data_dir=str(data), prefetch=warm)
-        return cls(course, store, Workspace(root, course.id), checker, unlock_all)
+        self.machine = machine  # what ``doctor`` asks about torch and the sandbox
 
     def close(self) -> None:
         """Stop background workers (the warm parent), if any."""
-        close = getattr(self.checker.runner, "close", None)
-        if close:
-            close()
+        self.checker.runner.close()
 
     # ------------------------------------------------------------------ status
     @property
@@ -134,14 +114,14 @@ class Session:
                 return status.id
         return statuses[-1].id
 
-    def step(self, step_id: str | None = None) -> m.Step:
+    def step(self, step_id: str | None = None) -> m.AnyStep:
         step_id = step_id or self.current_step_id()
         try:
             return self.course.step(step_id)
         except KeyError:
             raise self._unknown(step_id) from None
 
-    def visit(self, step_id: str) -> m.Step:
+    def visit(self, step_id: str) -> m.AnyStep:
         """Make ``step_id`` the current step (it must be unlocked) and prepare its file."""
         status = self.status_of(step_id)
         if status.status == LOCKED:
@@ -154,6 +134,43 @@ class Session:
             if self.checker.prefetch and status.status != SKIPPED:
                 self.checker.prepare(step)  # the first check then waits for the learner only
         return step
+
+    def open_step(self, step_id: str | None = None) -> StepView:
+        """Visit a step (the current one by default) and gather what a screen shows of it."""
+        step = self.visit(step_id or self.current_step_id())
+        statuses = self.statuses()
+        code = path = None
+        if isinstance(step, m.CodeStep):
+            path = self.file_of(step.id)
+            code = self.read_code(step.id)
+        return StepView(
+            step=step,
+            status=next(s for s in statuses if s.id == step.id),
+            position=self.position_of(step.id, statuses),
+            device=devices.label(self.checker.device),
+            code=code,
+            path=path,
+            hints=tuple(self.hints_shown(step.id)),
+            hint_total=len(step.hints),
+            statuses=tuple(statuses),
+        )
+
+    def position_of(self, step_id: str,
+                    statuses: Sequence[StepStatus] | None = None) -> Position:
+        """Where ``step_id`` sits in the course, and how far the learner is."""
+        statuses = self.statuses() if statuses is None else statuses
+        lessons = self.course.lessons
+        lesson = self.course.lesson_of(step_id)
+        ids = [s.id for s in lesson.steps]
+        return Position(
+            lesson_title=lesson.title,
+            lesson_number=[x.id for x in lessons].index(lesson.id) + 1,
+            lesson_count=len(lessons),
+            step_number=ids.index(step_id) + 1,
+            steps_in_lesson=len(ids),
+            done=sum(s.done for s in statuses),
+            total=len(statuses),
+        )
 
     # ------------------------------------------------------------------ code files
     def file_of(self, step_id: str) -> Path:
@@ -184,27 +201,25 @@ class Session:
             if isinstance(step, m.CodeStep) and self.workspace.path_for(step.lesson_id, step.id).exists():
                 self.workspace.reset(step.lesson_id, step.id, step.starter)
 
-    # ------------------------------------------------------------------ checking
+    # ------------------------------------------------------------------ attempts
     def check(
         self,
         step_id: str | None = None,
         file: Path | None = None,
         on_output: Callable[[str], None] | None = None,
         cancel: Cancel | None = None,
-    ) -> Verdict:
+    ) -> Attempt:
         """Check the learner's file (or ``file``); a pass is recorded and unlocks the next step."""
         step = self._code_step(step_id or self.current_step_id())
         self._require_unlocked(step.id)
         path = Path(file) if file else self.file_of(step.id)
         code = _read_source(path)
+        before = self.statuses()
         verdict = self.checker.check(step, code, str(path), on_output, cancel)
-        if verdict.skipped:
-            return verdict
-        if not (cancel and cancel.cancelled):
-            self.store.record_attempt(self.course.id, step.id, verdict.passed)
-            if verdict.passed:
-                self._move_on(step.id)
-        return verdict
+        if verdict.skipped or (cancel is not None and cancel.cancelled):
+            return Attempt(step.id, verdict, tuple(before), self.position_of(step.id, before),
+                           next_step=self.next_step_id(step.id), recorded=False)
+        return self._record(step, verdict, before, solution=step.solution)
 
     def run(
         self,
@@ -218,7 +233,7 @@ class Session:
         path = Path(file) if file else self.file_of(step.id)
         return self.checker.run(step, _read_source(path), str(path), on_output, cancel)
 
-    def answer(self, step_id: str, picked: list[int]) -> Verdict:
+    def answer(self, step_id: str, picked: list[int]) -> Attempt:
         """Answer a quiz step with 0-based choice indices."""
         step = self.step(step_id)
         if not isinstance(step, m.QuizStep):
@@ -228,12 +243,22 @@ class Session:
         if bad or not picked:
             raise SessionError(f"choose between 1 and {len(step.choices)}")
         passed = step.is_correct(picked)
-        self.store.record_attempt(self.course.id, step_id, passed)
-        if passed:
-            self._move_on(step_id)
         message = "" if passed else "Not quite. Read the question again, or take a hint."
-        result = CheckResult(name="your answer", passed=passed, message=message)
-        return Verdict(step=step_id, passed=passed, checks=[result])
+        verdict = Verdict(step=step_id, passed=passed,
+                          checks=[CheckResult(name="your answer", passed=passed, message=message)])
+        return self._record(step, verdict, self.statuses(), why=step.why)
+
+    def _record(self, step: m.AnyStep, verdict: Verdict, before: list[StepStatus],
+                solution: str | None = None, why: str = "") -> Attempt:
+        """Count the attempt (one write); after a pass the next step becomes the current one."""
+        following = self.next_step_id(step.id)
+        self.store.record_attempt(self.course.id, step.id, verdict.passed,
+                                  then_current=following if verdict.passed else None)
+        after = self.statuses()
+        return Attempt(step.id, verdict, tuple(after), self.position_of(step.id, after),
+                       newly_unlocked(before, after), next_step=following,
+                       solution=solution if verdict.passed else None,
+                       why=why if verdict.passed else "")
 
     def next_step_id(self, step_id: str) -> str | None:
         ids = [s.id for s in self.course.steps()]
@@ -244,12 +269,12 @@ class Session:
     def hints_shown(self, step_id: str) -> list[str]:
         step = self.step(step_id)
         count = self.store.load().step(self.course.id, step_id).hints
-        return list(_hints(step)[:count])
+        return list(step.hints[:count])
 
     def next_hint(self, step_id: str | None = None) -> Hint:
         """Reveal one more hint (the last one again once all are shown)."""
         step = self.step(step_id)
-        hints = _hints(step)
+        hints = step.hints
         if not hints:
             raise SessionError(f"step {step.id} has no hints; try `solution --force`")
         count = self.store.record_hint(self.course.id, step.id, limit=len(hints))
@@ -266,31 +291,29 @@ class Session:
         if not passed:
             self.store.record_solution_viewed(self.course.id, step.id)
         if isinstance(step, m.QuizStep):
-            return "\n".join(step.choices[i] for i in step.answer)
+            return "\n".join(step.choices[i] for i in step.answers)
         assert isinstance(step, m.CodeStep)
         return step.solution
 
-    def summary(self) -> dict:
-        """Counts for ``progress``: per lesson and in all."""
+    def summary(self) -> CourseSummary:
+        """How far the learner is: per lesson and in all."""
         statuses = self.statuses()
         lessons = []
         for lesson in self.course.lessons:
             mine = [s for s in statuses if s.lesson == lesson.id]
-            done = sum(s.status in (PASSED, SKIPPED) for s in mine)
-            lessons.append({"id": lesson.id, "title": lesson.title, "done": done,
-                            "total": len(mine)})
-        done = sum(s.status in (PASSED, SKIPPED) for s in statuses)
-        return {"course": self.course.id, "title": self.course.title, "done": done,
-                "total": len(statuses), "current": self.current_step_id() if statuses else None,
-                "lessons": lessons}
+            lessons.append(LessonSummary(lesson.id, lesson.title, sum(s.done for s in mine),
+                                         len(mine)))
+        return CourseSummary(self.course.id, self.course.title, sum(s.done for s in statuses),
+                             len(statuses), self.current_step_id() if statuses else None,
+                             tuple(lessons))
+
+    def doctor(self) -> DoctorReport:
+        """Python, torch, CUDA, the course, the learner's files, data and the sandbox."""
+        if self.machine is None:
+            raise SessionError("this session cannot examine the machine")
+        return diagnose(self, self.machine)
 
     # ------------------------------------------------------------------ helpers
-    def _move_on(self, step_id: str) -> None:
-        """After a pass, the next step becomes the current one (as in rustlings)."""
-        following = self.next_step_id(step_id)
-        if following is not None:
-            self.store.set_current(self.course.id, following)
-
     def _code_step(self, step_id: str) -> m.CodeStep:
         step = self.step(step_id)
         if not isinstance(step, m.CodeStep):
@@ -306,10 +329,6 @@ class Session:
     def _unknown(self, step_id: str) -> SessionError:
         return SessionError(f"no step {step_id!r} in course {self.course.id}; "
                             "`pytorch-tutor list` shows the step ids")
-
-
-def _hints(step: m.Step) -> tuple[str, ...]:
-    return getattr(step, "hints", ())
 
 
 def _read_source(path: Path) -> str:

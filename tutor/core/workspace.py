@@ -69,12 +69,12 @@ class Workspace:
         ``<step>.py.bak.<n>`` so that resetting twice loses nothing either.
         """
         path = self.path_for(lesson_id, step_id)
-        backup = self.backup_path_for(lesson_id, step_id)
+        backup: Path | None = self.backup_path_for(lesson_id, step_id)
         try:
             code = path.read_bytes()
         except FileNotFoundError:
             code = None
-        if code is not None and code != starter.encode("utf-8"):
+        if code is not None and backup is not None and code != starter.encode("utf-8"):
             _keep_backup(backup, code)
         else:
             backup = None

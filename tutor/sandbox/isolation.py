@@ -34,9 +34,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.sandbox import reaper
+
+if TYPE_CHECKING:
+    from tutor.sandbox.wire import Request
 
 CUDA_UNVERIFIED = "not applied to CUDA runs (unverified)"
 GPU_RUNS_ENV = "PYTORCH_TUTOR_GPU_RUNS"
@@ -72,27 +75,23 @@ def _write(path: str, text: str) -> None:
 # --------------------------------------------------------------------------- the worker side
 
 
-def apply(request: dict[str, Any], run_dir: str) -> Report:
+def apply(request: Request, run_dir: str) -> Report:
     """Apply every layer this kernel allows; never raises. Returns the layer report."""
     report: Report = {}
-    limits = request.get("limits", {})
-    device = str(request.get("device", "cpu"))
-    cuda = device.startswith("cuda") or device == "auto"
-    gpu = request.get("gpu")
-    if cuda and isinstance(gpu, dict):
-        report["gpu slot"] = _layer(take_gpu_slot, str(gpu.get("dir")), int(gpu.get("slots", 1)))
-    processes = int(limits.get("processes") or 0)
+    cuda = request.device.startswith("cuda") or request.device == "auto"
+    if cuda and request.gpu is not None:
+        report["gpu slot"] = _layer(take_gpu_slot, request.gpu.dir, request.gpu.slots)
+    processes = request.limits.processes
     token = os.environ.get(reaper.TOKEN_VAR, "")
     report["cgroup"] = _layer(enter_cgroup, token, processes)
-    if cuda and not request.get("isolate_cuda"):
+    if cuda and not request.isolate_cuda:
         for name in ("namespaces", "processes", "landlock"):
             report[name] = {"active": False, "detail": CUDA_UNVERIFIED}
         return report
     report["namespaces"] = _layer(enter_namespaces)
     in_userns = report["namespaces"]["active"]
     report["processes"] = _layer(limit_processes, processes, in_userns)
-    report["landlock"] = _layer(restrict, run_dir, request.get("protect", ()),
-                                [str(request.get("data_dir") or "")], cuda)
+    report["landlock"] = _layer(restrict, run_dir, request.protect, [request.data_dir], cuda)
     return report
 
 

@@ -18,23 +18,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from tutor.core.doctor import Protection
+from tutor.core.runs import Limits
 from tutor.sandbox import isolation, reaper
-from tutor.sandbox.runner import Limits
 from tutor.sandbox.zygote import WARM_RUNS_SHARING
 
 CUDA_NOTE = "; " + isolation.CUDA_UNVERIFIED
-
-
-@dataclass(frozen=True)
-class Protection:
-    name: str
-    active: bool
-    detail: str
-
-    def to_json(self) -> dict:
-        return {"name": self.name, "active": self.active, "detail": self.detail}
 
 
 def _try_in_fork(action: Callable[[], object], timeout: float = 10.0) -> tuple[bool, str]:

@@ -1,8 +1,11 @@
 """Run code in a separate, limited process and collect what it reports.
 
-The interface (``Runner.start(request) -> RunHandle``) is what the checker uses; the
-cold ``SubprocessRunner`` starts a fresh interpreter per run, and a warm pool can take
-its place without changing any caller. Nothing here imports torch.
+Implements the core's ``Runner`` protocol (``tutor.core.runs``): the cold
+``SubprocessRunner`` starts a fresh interpreter per run, and the warm runners
+(``tutor.sandbox.warm``, ``tutor.sandbox.spare``) take its place without changing any
+caller. Results are decoded into core values here; a run that produced none gets a
+structured status (timeout, memory, a signal...) and the core words it. Nothing here
+imports torch.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
-from tutor.sandbox import frames, isolation, reaper
-
-MiB = 1024 * 1024
+from tutor.core.runs import Limits, OutputCallback, RunHandle, RunRequest, RunResult, Status
+from tutor.sandbox import isolation, reaper
+from tutor.sandbox import wire as w
 
 # Variables a worker may see; everything else in the tutor's environment stays behind.
 ENV_ALLOWLIST = (
@@ -33,112 +36,39 @@ ENV_ALLOWLIST = (
     "CUDA_HOME", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "HIP_VISIBLE_DEVICES",
     "PYTORCH_NVML_BASED_CUDA_CHECK", "SYSTEMROOT",
 )
-
-OutputCallback = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout_s: float = 20.0
-    memory_bytes: int | None = 4096 * MiB  # RLIMIT_DATA; not applied to CUDA runs
-    fsize_bytes: int = 64 * MiB
-    nofile: int = 1024
-    output_bytes: int = 1 * MiB  # stdout beyond this stops the run
-    stderr_bytes: int = 256 * 1024  # stderr beyond this is dropped
-    processes: int = 256  # processes and threads of one run, where a layer can bound them
-
-    def for_child(self, device: str) -> dict[str, int]:
-        cuda = device.startswith("cuda") or device == "auto"
-        return {
-            "cpu_s": int(self.timeout_s * 2) + 10,
-            "data_bytes": 0 if (cuda or not self.memory_bytes) else int(self.memory_bytes),
-            "fsize_bytes": self.fsize_bytes,
-            "nofile": self.nofile,
-            "processes": self.processes,
-        }
+_SIGNAL_STATUS: dict[int, Status] = {
+    signal.SIGXCPU: "cpu_time", signal.SIGKILL: "killed", signal.SIGXFSZ: "file_too_large",
+}
 
 
-@dataclass
-class RunRequest:
-    """One program to run: a step's hidden setup, then ``code``, then the probes."""
-
-    role: str  # "learner" or "reference"
-    code: str
-    filename: str = "<your code>"
-    setup: str = ""
-    probes: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    judge: bool = False  # a reference that then evaluates metrics on learner values
-    seed: int = 0
-    device: str = "cpu"
-    data_dir: str = ""
-    threads: int = 1
-    limits: Limits = field(default_factory=Limits)
-    # Paths the code may neither read nor write: the course (its solutions), the tutor's
-    # home (progress), the learner's home and folder. Enforced where Landlock is available.
-    protect: tuple[str, ...] = ()
-    isolate_cuda: bool = False  # namespaces and Landlock on CUDA runs too (unverified)
-
-    def message(self) -> bytes:
-        cuda = self.device.startswith("cuda") or self.device == "auto"
-        gpu = {"dir": isolation.gpu_lock_dir(), "slots": isolation.gpu_runs()} if cuda else None
-        return frames.pack({
-            "role": self.role, "code": self.code, "filename": self.filename,
-            "setup": self.setup, "probes": self.probes, "metrics": self.metrics,
-            "judge": self.judge, "seed": self.seed, "device": self.device,
-            "data_dir": self.data_dir, "threads": self.threads,
-            "limits": self.limits.for_child(self.device), "protect": list(self.protect),
-            "isolate_cuda": self.isolate_cuda, "gpu": gpu,
-        })
+def is_cuda(device: str) -> bool:
+    """Whether a run on ``device`` may use CUDA (``auto`` may)."""
+    return device.startswith("cuda") or device == "auto"
 
 
-@dataclass
-class RunResult:
-    """What a run produced. ``status`` is one of:
-
-    ok, error (the code raised), setup_error (the lesson's own setup raised), exited
-    (the code exited before its results), timeout, memory, crashed (killed by a signal),
-    output_limit, too_large, protocol (the result channel held something else), cancelled.
-    """
-
-    status: str
-    header: dict[str, Any] = field(default_factory=dict)
-    blobs: list[bytes] = field(default_factory=list)
-    error: frames.ErrorInfo | None = None
-    stdout: str = ""
-    stderr: str = ""
-    duration_s: float = 0.0
-    returncode: int | None = None
-    detail: str = ""  # a sentence for statuses that have no ErrorInfo
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def device(self) -> str:
-        return str(self.header.get("device", ""))
-
-    def exports(self) -> dict[str, Any]:
-        """Decoded probe values keyed by probe id; raises FrameError on forged content."""
-        raw = self.header.get("exports", {})
-        if not isinstance(raw, dict):
-            raise frames.FrameError("exports must be an object")
-        return {str(k): frames.decode_value(v, self.blobs) for k, v in raw.items()}
+def child_limits(limits: Limits, device: str) -> w.ChildLimits:
+    """The limits as the worker applies them: rlimits (no RLIMIT_DATA for CUDA, which
+    reserves address space of the GPU's size) and the result cap."""
+    memory = 0 if (is_cuda(device) or not limits.memory_bytes) else int(limits.memory_bytes)
+    return w.ChildLimits(
+        cpu_s=int(limits.timeout_s * 2) + 10, data_bytes=memory,
+        fsize_bytes=limits.fsize_bytes, nofile=limits.nofile, processes=limits.processes,
+        result_bytes=limits.result_bytes,
+    )
 
 
-class RunHandle(Protocol):
-    def wait(self) -> RunResult: ...
-
-    def judge(self, learner: RunResult) -> dict[str, Any]: ...
-
-    def cancel(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class Runner(Protocol):
-    def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle: ...
+def encode_request(request: RunRequest) -> bytes:
+    """The request as the worker reads it from its stdin."""
+    gpu = None
+    if is_cuda(request.device):
+        gpu = w.GpuSlots(dir=isolation.gpu_lock_dir(), slots=isolation.gpu_runs())
+    return w.pack(w.Request(
+        role=request.role, code=request.code, filename=request.filename, setup=request.setup,
+        probes=list(request.probes), metrics=list(request.metrics), judge=request.judge,
+        seed=request.seed, device=request.device, data_dir=request.data_dir,
+        threads=request.threads, limits=child_limits(request.limits, request.device),
+        protect=list(request.protect), isolate_cuda=request.isolate_cuda, gpu=gpu,
+    ))
 
 
 # --------------------------------------------------------------------------- cold runner
@@ -152,6 +82,15 @@ class SubprocessRunner:
 
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
         return ProcessRun(self.spawn, request, on_output)
+
+    def warm_up(self) -> None:
+        """Nothing to start ahead: every run starts its own interpreter."""
+
+    def wait_ready(self, timeout: float = 0.0) -> bool:
+        return False  # runs start cold
+
+    def close(self) -> None:
+        """Nothing outlives a run."""
 
 
 def child_env(token: str, run_dir: str, threads: int) -> dict[str, str]:
@@ -238,7 +177,7 @@ class ProcessRun:
         self.started = time.monotonic()
         self.deadline = self.started + request.limits.timeout_s
         self.flags: set[str] = set()
-        self.messages: queue.Queue = queue.Queue()
+        self.messages: queue.Queue[tuple[str, Any, list[bytes]]] = queue.Queue()
         self.stdout_parts: list[str] = []
         self.stderr_parts: list[bytes] = []
         self._lock = threading.Lock()
@@ -258,7 +197,7 @@ class ProcessRun:
             reader.start()
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(request.message())
+            self.proc.stdin.write(encode_request(request))
             self.proc.stdin.flush()
             if not request.judge:
                 self.proc.stdin.close()
@@ -299,27 +238,29 @@ class ProcessRun:
             size += len(chunk)
 
     def _read_results(self) -> None:
-        expected = 2 if self.request.judge else 1
+        """The worker's result, then a judge's metrics; anything else is a protocol error."""
+        limit = self.request.limits.result_bytes
+        kinds: list[type[w.Header]] = [w.Result, w.Measured] if self.request.judge else [w.Result]
         try:
-            for _ in range(expected):
-                header, blobs = frames.read_message(self.results)
+            for kind in kinds:
+                header, blobs = w.read_message(self.results, kind, limit)
                 self.messages.put(("message", header, blobs))
-                if header.get("status") != "ok":
+                if isinstance(header, w.Result) and header.status != "ok":
                     break
             if self.results.read(1):
-                self.messages.put(("error", "unexpected bytes after the results", None))
+                self.messages.put(("error", "unexpected bytes after the results", []))
             else:
-                self.messages.put(("eof", None, None))
-        except frames.FrameError as exc:
+                self.messages.put(("eof", None, []))
+        except w.FrameError as exc:
             if "closed" in str(exc) and not self._got_any():
-                self.messages.put(("eof", None, None))
+                self.messages.put(("eof", None, []))
             else:
-                self.messages.put(("error", str(exc), None))
                 if str(exc) == "result too large":
-                    self._flag("too_large")
+                    self._flag("too_large")  # before the event: wait() reads the flag then
+                self.messages.put(("error", str(exc), []))
                 self._kill()
         except (OSError, ValueError) as exc:
-            self.messages.put(("error", str(exc), None))
+            self.messages.put(("error", str(exc), []))
 
     def _got_any(self) -> bool:
         return "got_message" in self.flags
@@ -329,14 +270,14 @@ class ProcessRun:
             self.flags.add(name)
 
     # ------------------------------------------------------------------ control
-    def _next_message(self) -> tuple[str, Any, Any]:
+    def _next_message(self) -> tuple[str, Any, list[bytes]]:
         """The next event from the result channel, or ('timeout'|'cancelled', ...)."""
         while True:
             if "cancelled" in self.flags:
-                return ("cancelled", None, None)
+                return ("cancelled", None, [])
             left = self.deadline - time.monotonic()
             if left <= 0:
-                return ("timeout", None, None)
+                return ("timeout", None, [])
             try:
                 event = self.messages.get(timeout=min(left, 0.05))
             except queue.Empty:
@@ -345,7 +286,7 @@ class ProcessRun:
                     try:
                         return self.messages.get(timeout=0.5)
                     except queue.Empty:
-                        return ("eof", None, None)
+                        return ("eof", None, [])
                 continue
             if event[0] == "message":
                 self._flag("got_message")
@@ -359,29 +300,46 @@ class ProcessRun:
         result = self._result_from(event)
         if not (self.request.judge and result.ok):
             self._finish(result)
+            if event[0] == "message":
+                self._refuse_late_bytes(result)
         self.result = result
         return result
 
+    def _refuse_late_bytes(self, result: RunResult) -> None:
+        """Bytes after the first result (the learner's code wrote a frame of its own ahead
+        of the worker's) mean that the first one may be forged: a protocol error. Called
+        once the readers are done, so they have seen the channel's end."""
+        while True:
+            try:
+                kind, detail, _ = self.messages.get_nowait()
+            except queue.Empty:
+                return
+            if kind in ("error", "message"):
+                result.status, result.detail = "protocol", (
+                    str(detail) if kind == "error" else "more than one result")
+                result.values, result.error, result.failed_in, result.wire = {}, None, "", None
+                return
+
     def judge(self, learner: RunResult) -> dict[str, Any]:
-        """Send the learner's exported values; return decoded metric values by id."""
+        """Send the learner's result; return the decoded metric values by id."""
         first = self.wait()
-        if not first.ok:
+        if not first.ok or not isinstance(learner.wire, tuple):
             return {}
-        message = frames.pack(learner.header, learner.blobs)
+        header, blobs = learner.wire
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(message)
+            self.proc.stdin.write(w.pack(header, blobs))
             self.proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass
         self.deadline = max(self.deadline, time.monotonic() + 60)
-        event = self._next_message()
+        kind, measured, measured_blobs = self._next_message()
         try:
-            if event[0] != "message":
+            if kind != "message" or not isinstance(measured, w.Measured):
                 return {}
-            header, blobs = event[1], event[2]
-            metrics = header.get("metrics", {})
-            return {str(k): frames.decode_value(v, blobs) for k, v in metrics.items()}
+            return w.values_of(measured, measured_blobs)
+        except w.FrameError:
+            return {}
         finally:
             self._finish(first)
 
@@ -394,7 +352,7 @@ class ProcessRun:
             return
         self._closed = True
         self._kill()
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr, self.results):
             with contextlib.suppress(Exception):
@@ -419,43 +377,23 @@ class ProcessRun:
             reader.join(timeout=2)
         result.stdout = "".join(self.stdout_parts)
         result.stderr = b"".join(self.stderr_parts).decode(errors="replace")
-        result.returncode = self.proc.returncode
         result.duration_s = time.monotonic() - self.started
         if result.status == "ok" and "output_limit" in self.flags:
             result.status = "output_limit"
-            result.detail = output_limit_detail(self.request.limits)
 
     # ------------------------------------------------------------------ statuses
-    def _result_from(self, event: tuple[str, Any, Any]) -> RunResult:
-        kind, a, b = event
-        limits = self.request.limits
-        if kind == "message":
-            header, blobs = a, b
-            status = str(header.get("status", "protocol"))
-            error = None
-            if isinstance(header.get("error"), dict):
-                error = frames.ErrorInfo.from_json(header["error"])
-            return RunResult(status=status, header=header, blobs=blobs, error=error)
-        if kind == "cancelled":
+    def _result_from(self, event: tuple[str, Any, list[bytes]]) -> RunResult:
+        kind, header, blobs = event
+        if kind == "message" and isinstance(header, w.Result):
+            return _decoded(header, blobs)
+        if kind == "cancelled" or kind == "timeout":
             self._kill()
-            return RunResult("cancelled", detail="The run was cancelled.")
-        if kind == "timeout":
-            self._kill()
-            return RunResult("timeout", detail=(
-                f"Your code took longer than {limits.timeout_s:g} s and was stopped. Look for a "
-                "loop that never ends, or train on fewer batches while you experiment."))
-        if "output_limit" in self.flags:
-            return RunResult("output_limit", detail=output_limit_detail(limits))
-        if "too_large" in self.flags:
-            return RunResult("too_large", detail=(
-                "The values your code produced are too large to check (over 64 MiB). Keep the "
-                "variables the step asks for small."))
-        if "cancelled" in self.flags:
-            return RunResult("cancelled", detail="The run was cancelled.")
+            return RunResult("cancelled" if kind == "cancelled" else "timeout")
+        for flag, status in _FLAG_STATUS.items():
+            if flag in self.flags:
+                return RunResult(status)
         if kind == "error":
-            return RunResult("protocol", detail=(
-                "The result channel held bytes the tutor did not send itself; the run cannot "
-                f"count ({a})."))
+            return RunResult("protocol", detail=str(header))
         return self._ended_without_result()
 
     def _ended_without_result(self) -> RunResult:
@@ -464,27 +402,39 @@ class ProcessRun:
         code = self.proc.returncode
         if code is not None and code < 0:
             sig = -code
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            if sig == signal.SIGXCPU:
-                return RunResult("timeout", returncode=code, detail=(
-                    "Your code used more CPU time than allowed and was stopped."))
-            if sig == signal.SIGKILL:
-                return RunResult("crashed", returncode=code, detail=(
-                    "The process was killed (SIGKILL), most likely for using too much memory. "
-                    "Use smaller tensors or fewer at once."))
-            if sig == signal.SIGXFSZ:
-                return RunResult("crashed", returncode=code, detail=(
-                    "Your code wrote a file larger than allowed (64 MiB)."))
-            return RunResult("crashed", returncode=code, detail=(
-                f"The process crashed ({name}). This happens with ctypes, a broken extension "
-                "or a native library error; the traceback is lost."))
-        return RunResult("exited", returncode=code, detail=(
-            f"Your code ended the process (exit code {code}) before the checks could run. "
-            "Remove calls such as os._exit() or sys.exit()."))
+            known = sig in signal.Signals._value2member_map_
+            name = signal.Signals(sig).name if known else str(sig)
+            return RunResult(_SIGNAL_STATUS.get(sig, "crashed"), signal=name)
+        return RunResult("exited", exit_code=code)
 
 
-def output_limit_detail(limits: Limits) -> str:
-    size = f"{limits.output_bytes / MiB:g} MiB" if limits.output_bytes >= MiB else (
-        f"{limits.output_bytes // 1024} KiB")
-    return (f"Your code printed more than {size}, so the run was stopped. Print less, for "
-            "example one line every 100 batches.")
+def _decoded(header: w.Result, blobs: list[bytes]) -> RunResult:
+    """A worker's result as core values; forged content makes it a protocol error."""
+    isolation = {name: {"active": layer.active, "detail": layer.detail}
+                 for name, layer in header.isolation.items()}
+    status = _WORKER_STATUSES.get(header.status)
+    if status is None:  # a forged frame: "timeout" is ours to say
+        return RunResult("protocol", detail=f"a worker cannot report {header.status[:40]!r}",
+                         device=header.device, isolation=isolation)
+    error = w.error_info(header.error) if header.error is not None else None
+    result = RunResult(status, error=error, device=header.device, failed_in=header.failed_in,
+                       isolation=isolation)
+    if result.ok:
+        try:
+            result.values = w.values_of(header, blobs)
+        except w.FrameError as exc:
+            return RunResult("protocol", detail=str(exc), device=header.device,
+                             isolation=isolation)
+        result.wire = (header, blobs)
+    return result
+
+
+# What a worker may say of itself; the other statuses are the runner's to decide.
+_WORKER_STATUSES: dict[str, Status] = {
+    "ok": "ok", "error": "error", "setup_error": "setup_error", "exited": "exited",
+    "memory": "memory", "too_large": "too_large",
+}
+# What the readers flag as they go, in the order that decides a run without a result.
+_FLAG_STATUS: dict[str, Status] = {
+    "output_limit": "output_limit", "too_large": "too_large", "cancelled": "cancelled",
+}

@@ -20,13 +20,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+from tutor.core.runs import OutputCallback, RunHandle, RunRequest
 from tutor.sandbox import reaper
 from tutor.sandbox.runner import (
+    ChildProcess,
     Launched,
-    OutputCallback,
     ProcessRun,
-    RunHandle,
-    RunRequest,
     Spawner,
     SubprocessRunner,
     launch,
@@ -132,12 +131,12 @@ class SpareRunner:
     # ------------------------------------------------------------------ runner
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
         spare = self._take() if request.threads == self.threads else None
-        handle = (self.cold.start(request, on_output) if spare is None
-                  else ProcessRun(spare.spawn, request, on_output, spare.hand_over()))
+        handle = ProcessRun(self.cold.spawn if spare is None else spare.spawn, request,
+                            on_output, None if spare is None else spare.hand_over())
         self._refill_after(handle.proc)
         return handle
 
-    def _refill_after(self, proc: subprocess.Popen) -> None:
+    def _refill_after(self, proc: ChildProcess) -> None:
         """Start the replacement once ``proc`` has ended: its torch import takes a core for
         about a second, which on a small machine would slow the very run it replaces."""
 

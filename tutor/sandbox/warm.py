@@ -20,16 +20,9 @@ import tempfile
 import threading
 from typing import Any
 
+from tutor.core.runs import OutputCallback, RunHandle, RunRequest
 from tutor.sandbox import reaper
-from tutor.sandbox.runner import (
-    ChildProcess,
-    OutputCallback,
-    ProcessRun,
-    RunHandle,
-    RunRequest,
-    SubprocessRunner,
-    child_env,
-)
+from tutor.sandbox.runner import ChildProcess, ProcessRun, SubprocessRunner, child_env
 from tutor.sandbox.spare import SpareRunner
 
 START_TIMEOUT_S = 120.0

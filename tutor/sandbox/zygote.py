@@ -45,11 +45,11 @@ def main() -> None:
     workers: set[int] = set()
     sweep_until = 0.0
     while True:
-        readable, _, _ = select.select([control, wake_r], [], [], 0.5)
+        readable, _, _ = select.select([control.fileno(), wake_r], [], [], 0.5)
         if wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_r, 4096)
-        if control in readable:
+        if control.fileno() in readable:
             try:
                 data, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
             except OSError:
@@ -78,8 +78,8 @@ def main() -> None:
 def _enter_cgroup() -> None:
     """Bound the processes of all our workers together, where cgroups can be created (root,
     delegation): moving each worker into its own cgroup would cost tens of ms per run."""
+    from tutor.core.runs import Limits
     from tutor.sandbox import isolation
-    from tutor.sandbox.runner import Limits
 
     token = os.environ.get(reaper.TOKEN_VAR, "")
     with contextlib.suppress(Exception):

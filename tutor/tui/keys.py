@@ -5,12 +5,16 @@ palette all read. Keys that survive SSH and tmux: ctrl+letters that TextArea lea
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
+from textual.app import SystemCommand
 from textual.binding import Binding
 
 if TYPE_CHECKING:  # the help screen loads when it opens
     from tutor.tui.screens.help_screen import KeyRows
+    from tutor.tui.state import TutorState
 
 BINDINGS = [
     Binding("ctrl+r,f5", "check", "Check", tooltip="Check your code (or send a quiz answer)"),
@@ -31,6 +35,10 @@ BINDINGS = [
     Binding("f9", "reset", "Reset", show=False, tooltip="Put the starter code back (asks first)"),
     Binding("ctrl+s", "save", "Save", show=False, tooltip="Save now (saving is automatic)"),
 ]
+
+# Keys that act on the step on screen: hidden while a dialog is open, or before a step is.
+STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_line", "next_step", "next_pane",
+                "course_map", "solution", "reset", "edit_externally", "save", "help"}
 
 EDITOR_KEYS = [
     ("ctrl+z / ctrl+y", "undo / redo"),
@@ -53,3 +61,32 @@ def key_names(key: str) -> str:
     names = {"escape": "Esc"}
     return " / ".join(names.get(k, k.upper() if k[0] == "f" and k[1:].isdigit() else k)
                       for k in key.split(","))
+
+
+def allowed(action: str, state: TutorState, running: bool) -> bool | None:
+    """Whether a key works now: True shows it, None shows it dimmed, False hides it."""
+    if action == "cancel":
+        return running
+    if action not in STEP_ACTIONS or action == "help":
+        return True
+    if state.view is None:
+        return False
+    if action in ("run", "edit_externally", "save", "goto_line") and state.is_quiz:
+        return False
+    if action == "goto_line":
+        return bool(state.verdict and state.verdict.line)
+    if action in ("check", "run", "reset", "edit_externally") and running:
+        return None
+    return action != "hint" or bool(state.view.hint_total)
+
+
+def palette_commands(state: TutorState, running: bool, run_action: Callable[[str], object],
+                     go_to: Callable[[str], None]) -> Iterator[SystemCommand]:
+    """The command palette's own entries: every action that works now, every open step."""
+    for binding in BINDINGS:
+        if binding.action != "quit" and allowed(binding.action, state, running):
+            yield SystemCommand(binding.description, binding.tooltip,
+                                partial(run_action, binding.action))
+    for status in state.open_steps():
+        yield SystemCommand(f"Go to: {status.title}", f"{status.id} ({status.status})",
+                            partial(go_to, status.id))

@@ -1,27 +1,29 @@
 """Events that workers post to the app, which owns every change to the screen.
 
-Work flows as a pipeline: ``SessionOpened -> StepLoaded -> (CodeSaved | RunFinished ...)``.
+Work flows as a pipeline: ``SessionOpened -> StepLoaded -> (CodeSaved | CheckFinished ...)``.
+Each carries what the session returned, as it returned it: the app replaces its state from
+these values and never patches it by hand.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tutor.core.verdict import Verdict
-from tutor.tui.step_view import StepView
-
 if TYPE_CHECKING:  # the session module loads the course tools: workers import it
     from tutor.core.session import Session
     from tutor.core.status import Hint, StepStatus
+    from tutor.core.verdict import Verdict
+    from tutor.core.views import Attempt, CourseSummary, Position, StepView
 
 
 @dataclass
 class SessionOpened(Message):
     session: Session
+    warnings: list[str]  # broken lesson files, a progress file moved aside
 
 
 @dataclass
@@ -47,21 +49,23 @@ class CodeReloaded(Message):
 
 
 @dataclass
+class CheckFinished(Message):
+    attempt: Attempt
+    warnings: list[str]
+
+
+@dataclass
 class RunFinished(Message):
+    """The code ran without being judged (F6): nothing was recorded."""
+
     step_id: str
-    mode: str  # "check" or "run"
     verdict: Verdict
-    statuses: list[StepStatus]
-    unlocked: list[StepStatus] = field(default_factory=list)
-    solution: str | None = None  # the reference, to compare with, once passed
 
 
 @dataclass
 class QuizAnswered(Message):
-    step_id: str
-    verdict: Verdict
-    statuses: list[StepStatus]
-    unlocked: list[StepStatus] = field(default_factory=list)
+    attempt: Attempt
+    warnings: list[str]
 
 
 @dataclass
@@ -80,7 +84,8 @@ class SolutionReady(Message):
 @dataclass
 class CourseMapReady(Message):
     statuses: list[StepStatus]
-    summary: dict
+    summary: CourseSummary
+    position: Position | None  # of the step on screen, if any
     warnings: list[str]
 
 

@@ -13,11 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from tutor.tui.step_view import LOCKED
+from tutor.core.status import LOCKED
 from tutor.tui.widgets.status_marks import status_mark
 
 if TYPE_CHECKING:
     from tutor.core.status import StepStatus
+    from tutor.core.views import CourseSummary, LessonSummary
 
 BAR_WIDTH = 12
 
@@ -27,7 +28,7 @@ class CourseMapScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape,f2,ctrl+l", "dismiss(None)", "Close")]
 
-    def __init__(self, statuses: list[StepStatus], summary: dict, warnings: list[str],
+    def __init__(self, statuses: list[StepStatus], summary: CourseSummary, warnings: list[str],
                  current: str | None) -> None:
         super().__init__()
         self.statuses = statuses
@@ -39,16 +40,16 @@ class CourseMapScreen(ModalScreen[str | None]):
         summary = self.summary
         with Vertical(classes="dialog", id="map-dialog"):
             yield Label(Content.from_markup("[b]$t[/]  [dim]$d of $n steps done[/]",
-                                            t=summary["title"], d=str(summary["done"]),
-                                            n=str(summary["total"])), classes="dialog-title")
-            yield ProgressBar(total=max(1, summary["total"]), show_eta=False, id="map-progress")
+                                            t=summary.title, d=str(summary.done),
+                                            n=str(summary.total)), classes="dialog-title")
+            yield ProgressBar(total=max(1, summary.total), show_eta=False, id="map-progress")
             if self.warnings:
                 yield Static(_warnings_text(self.warnings), id="map-problems")
             yield OptionList(*self._options(), id="map-steps")
             yield Label(Content.styled("↑↓ move · Enter opens · Esc closes · · locked", "dim"))
 
     def on_mount(self) -> None:
-        self.query_one(ProgressBar).update(progress=self.summary["done"])
+        self.query_one(ProgressBar).update(progress=self.summary.done)
         steps = self.query_one("#map-steps", OptionList)
         if self.current:
             steps.highlighted = steps.get_option_index(self.current)
@@ -56,10 +57,10 @@ class CourseMapScreen(ModalScreen[str | None]):
 
     def _options(self) -> list[Option]:
         options: list[Option] = []
-        for lesson in self.summary["lessons"]:
-            options.append(Option(_lesson_line(lesson), id=f"lesson:{lesson['id']}",
+        for lesson in self.summary.lessons:
+            options.append(Option(_lesson_line(lesson), id=f"lesson:{lesson.id}",
                                   disabled=True))
-            for status in (s for s in self.statuses if s.lesson == lesson["id"]):
+            for status in (s for s in self.statuses if s.lesson == lesson.id):
                 options.append(Option(_step_line(status), id=status.id,
                                       disabled=status.status == LOCKED))
         return options
@@ -69,12 +70,12 @@ class CourseMapScreen(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-def _lesson_line(lesson: dict) -> Content:
-    done, total = lesson["done"], lesson["total"]
+def _lesson_line(lesson: LessonSummary) -> Content:
+    done, total = lesson.done, lesson.total
     filled = round(BAR_WIDTH * done / total) if total else 0
     return Content.assemble(
         Content.styled("━" * filled, "$success"), Content.styled("━" * (BAR_WIDTH - filled), "dim"),
-        Content.from_markup(" [b]$title[/] [dim]$d/$n[/]", title=lesson["title"], d=str(done),
+        Content.from_markup(" [b]$title[/] [dim]$d/$n[/]", title=lesson.title, d=str(done),
                             n=str(total)),
     )
 

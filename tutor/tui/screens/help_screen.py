@@ -29,7 +29,8 @@ class HelpScreen(ModalScreen[None]):
                     lines = [Content.assemble(Content.styled(keys.ljust(width), "bold"), "  ", what)
                              for keys, what in rows]
                     yield Static(Content("\n").join(lines))
-            yield Label(Content.styled("↑↓ scroll · Esc closes · ctrl+p searches every command", "dim"))
+            yield Label(Content.styled(
+                "↑↓ scroll · Esc closes · ctrl+p searches every command", "dim"))
 
     def on_mount(self) -> None:
         self.query_one("#help-keys").focus()

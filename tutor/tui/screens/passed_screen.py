@@ -14,7 +14,7 @@ from textual.widgets import Label, Markdown, Static, TextArea
 from tutor.tui.markdown_text import label_bare_fences
 
 if TYPE_CHECKING:
-    from tutor.core.session import StepStatus
+    from tutor.core.status import StepStatus
 
 
 class PassedScreen(ModalScreen[bool]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import events, on
 from textual.binding import Binding
@@ -44,6 +45,14 @@ class CodeEditor(TextArea):
                 event.prevent_default()  # TextArea's own _on_key does not run
                 return
 
+    def open_file(self, code: str, path: Path | None, show_paths: bool,
+                  keep_undo: bool = False) -> None:
+        """Edit a step's file, titled with its name (its path with ``show_paths``)."""
+        self.read_only = False
+        self.show_code(code, keep_undo=keep_undo)
+        self.border_title = file_label(path, show_paths)
+        self.border_subtitle = ""
+
     def show_code(self, code: str, keep_undo: bool = False) -> None:
         """Load ``code``; with ``keep_undo`` as an edit, so ctrl+z brings the old text back."""
         self.baseline = code
@@ -60,7 +69,26 @@ class CodeEditor(TextArea):
         self.selection = Selection((row, 0), (row, end))
         self.scroll_cursor_visible(center=True, animate=False)
 
+    def saved(self, code: str, latest: bool) -> None:
+        """``code`` is on disk now; ``latest``: no edit came after it."""
+        self.baseline = code
+        if latest:
+            self.border_subtitle = "saved"
+
     @on(TextArea.Changed)
     def _report_edit(self, event: TextArea.Changed) -> None:
         if event.text_area is self and self.text != self.baseline:
+            if self.border_subtitle != "edited":
+                self.border_subtitle = "edited"
             self.post_message(self.Edited(self))
+
+
+def file_label(path: Path | None, show_paths: bool) -> str:
+    if path is None:
+        return "code"
+    if not show_paths:
+        return path.name
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except ValueError:
+        return str(path)

@@ -13,8 +13,8 @@ from tutor.core import model as m
 from tutor.tui.markdown_text import label_bare_fences
 
 if TYPE_CHECKING:
-    from tutor.core.session import Hint
-from tutor.tui.step_view import StepView
+    from tutor.core.status import Hint
+    from tutor.core.views import StepView
 
 
 class LessonPane(VerticalScroll):
@@ -28,11 +28,11 @@ class LessonPane(VerticalScroll):
         yield Vertical(id="hints")
         yield Static("", id="next-move", classes="note")
 
-    def show(self, view: StepView) -> None:
+    def show(self, view: StepView, reason: str) -> None:
+        """``reason``: why the step is skipped here, if it is."""
         step = view.step
         self.query_one("#explanation", Markdown).update(
             f"# {step.title}\n\n{label_bare_fences(step.explanation)}")
-        reason = view.status.reason
         self.query_one("#skip-note", Static).update(
             Content.from_markup("[$warning]Skipped:[/] $reason. Read it, then move on with "
                                 "[b]ctrl+n[/b].", reason=reason) if reason else "")

@@ -38,7 +38,7 @@ class QuizPanel(VerticalScroll):
 
     def show(self, step: m.QuizStep, passed: bool) -> None:
         self.query_one("#question", Markdown).update(label_bare_fences(step.question))
-        several = len(step.answer) > 1
+        several = len(step.answers) > 1
         single = self.query_one("#single", OptionList)
         multiple = self.query_one("#multiple", SelectionList)
         single.display, multiple.display = not several, several

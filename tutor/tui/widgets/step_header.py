@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label
 
-from tutor.tui.step_view import StepView
 from tutor.tui.widgets.status_marks import status_badge
+
+if TYPE_CHECKING:
+    from tutor.tui.state import TutorState
 
 
 class StepHeader(Horizontal):
-    """Shows one ``StepView``; the app sets it, it never asks for anything."""
+    """Shows the app's ``TutorState``; the app sets it, it never asks for anything."""
 
     def compose(self) -> ComposeResult:
         yield Label("pytorch-tutor · opening the course…", id="where")
         yield Label("", id="state")
 
-    def show(self, view: StepView) -> None:
-        pos = view.position
+    def show(self, state: TutorState) -> None:
+        view, pos, status = state.view, state.position, state.status
+        if view is None or pos is None or status is None:
+            return
         kind = " (quiz)" if view.is_quiz else ""
         where = Content.from_markup(
             "[b]$lesson[/b] [dim]$n/$of ·[/] $title$kind",
@@ -27,15 +33,11 @@ class StepHeader(Horizontal):
             title=view.step.title, kind=kind,
         )
         self.query_one("#where", Label).update(where)
-        self.show_state(view.status.status, view.device, pos.done, pos.total)
-
-    def show_state(self, status: str, device: str, done: int, total: int) -> None:
-        state = Content.assemble(
-            status_badge(status),
+        self.query_one("#state", Label).update(Content.assemble(
+            status_badge(status.status),
             Content.from_markup("  [dim]on[/] $device  [dim]done[/] $done/$total",
-                                device=device, done=str(done), total=str(total)),
-        )
-        self.query_one("#state", Label).update(state)
+                                device=state.device, done=str(pos.done), total=str(pos.total)),
+        ))
 
     def show_problem(self, text: str) -> None:
         self.query_one("#where", Label).update(Content.styled(text, "$error"))

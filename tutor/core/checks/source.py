@@ -1,4 +1,4 @@
-"""Rules on which calls the learner's code makes, read from its syntax tree without running it.
+"""``source``: rules on the learner's source, read from its syntax tree without running it.
 
 Matching calls in the tree, not text, means a comment or a string that mentions
 ``torch.stack`` does not count, while ``import torch as th`` and ``from torch import stack``
@@ -10,10 +10,74 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
+import msgspec
+from msgspec import Meta
+
+from tutor.core.checks.base import Check, Outcome
+from tutor.core.declare import Declared
 from tutor.core.feedback import join_words
-from tutor.core.model import SourceCheck
-from tutor.core.verdict import CheckResult
+from tutor.core.fields import Name
+
+
+class Rules(Declared, frozen=True, kw_only=True):
+    """What the source must and must not do."""
+
+    uses: Annotated[tuple[str, ...], Meta(
+        description="calls that must appear: `stack` matches any call ending in stack, "
+                    "`torch.stack` that dotted suffix")] = ()
+    avoids: Annotated[tuple[str, ...], Meta(description="calls that must not appear")] = ()
+    no_loops: Annotated[bool, Meta(
+        description="no for/while loops and no comprehensions")] = False
+    made_from: Annotated[dict[Name, tuple[Name, ...]], Meta(
+        description="variable -> names its value must be computed from (through other "
+                    "variables too): catches a tensor made without `device=device`")] = {}
+
+
+class Source(Check, frozen=True, kw_only=True):
+    """Checked without running: calls that must (not) appear; no `for`/`while` loops or
+    comprehensions; `made_from`: the value of `x` must be computed from `device` (through
+    other variables too), which catches a tensor created without `device=device`, the one
+    mistake a CPU-only run cannot see."""
+
+    key: ClassVar[str] = "source"
+    summary: ClassVar[str] = "the source follows the rules (checked without running it)"
+    example: ClassVar[str] = ("source: {uses: [torch.stack], avoids: [cat], no_loops: true, "
+                              "made_from: {x: [device]}}")
+
+    rules: Rules = msgspec.field(name="source")
+
+    def default_title(self) -> str:
+        rules = self.rules
+        parts = [f"uses {', '.join(rules.uses)}"] if rules.uses else []
+        if rules.avoids:
+            parts.append(f"does not use {', '.join(rules.avoids)}")
+        if rules.no_loops:
+            parts.append("has no Python loops")
+        parts.extend(f"makes `{var}` from {', '.join(f'`{n}`' for n in names)}"
+                     for var, names in rules.made_from.items())
+        return "the code " + " and ".join(parts) if parts else "source rules"
+
+    def judge(self, index: int, outcome: Outcome) -> str | None:
+        return source_problem(self.rules, outcome.source)
+
+
+def source_problem(rules: Rules, source: str) -> str | None:
+    """What breaks ``rules`` in ``source``, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return f"Your code has a syntax error on line {exc.lineno}: {exc.msg}"
+    calls = find_calls(tree)
+    problems = [
+        *(_not_used(entry, calls) for entry in rules.uses),
+        *(_used(entry, calls) for entry in rules.avoids),
+        _loops(tree) if rules.no_loops else None,
+        *(_not_made_from(var, names, tree) for var, names in rules.made_from.items()),
+    ]
+    return "\n".join(p for p in problems if p) or None
+
 
 LOOPS: dict[type, str] = {
     ast.For: "a for loop",
@@ -39,24 +103,6 @@ class Call:
         """``stack`` matches any call ending in ``stack``; ``torch.stack`` that dotted suffix."""
         want = tuple(entry.split("."))
         return any(name[-len(want):] == want for name in (self.written, self.resolved))
-
-
-def check_source(check: SourceCheck, source: str) -> CheckResult:
-    """Apply a step's ``uses``, ``avoids`` and ``no_loops`` rules to the learner's source."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        message = f"Your code has a syntax error on line {exc.lineno}: {exc.msg}"
-        return CheckResult(check.title(), False, message)
-    calls = find_calls(tree)
-    problems = [
-        *(_not_used(entry, calls) for entry in check.uses),
-        *(_used(entry, calls) for entry in check.avoids),
-        _loops(tree) if check.no_loops else None,
-        *(_not_made_from(var, names, tree) for var, names in check.made_from),
-    ]
-    found = [p for p in problems if p]
-    return CheckResult(check.title(), not found, "\n".join(found))
 
 
 def find_calls(tree: ast.AST) -> list[Call]:
@@ -178,7 +224,8 @@ def _reachable(var: str, sources: dict[str, set[str]]) -> set[str]:
 
 def _loops(tree: ast.AST) -> str | None:
     found = sorted(
-        (node.lineno, LOOPS[type(node)]) for node in ast.walk(tree) if type(node) in LOOPS
+        (node.lineno, LOOPS[type(node)]) for node in ast.walk(tree)
+        if type(node) in LOOPS and isinstance(node, (ast.stmt, ast.expr))
     )
     if not found:
         return None

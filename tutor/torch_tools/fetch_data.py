@@ -1,4 +1,4 @@
-"""Download Fashion-MNIST with torchvision's own code: ``python -m tutor.sandbox.fetch_data ROOT``.
+"""Download Fashion-MNIST with torchvision's own code: ``python -m tutor.torch_tools.fetch_data ROOT``.
 
 A child process because the tutor's UI never imports torchvision. It prints a line per file
 to stdout before that file downloads (torchvision's own progress bar goes to stderr), then
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     """Exit 0 when both splits load, 1 with one actionable line when they cannot be fetched."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m tutor.sandbox.fetch_data ROOT", file=sys.stderr)
+        print("usage: python -m tutor.torch_tools.fetch_data ROOT", file=sys.stderr)
         return 2
     root = Path(args[0])
     try:

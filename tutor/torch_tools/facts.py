@@ -1,4 +1,4 @@
-"""``python -I -m tutor.sandbox.probe``: what torch sees on this machine, as one JSON line.
+"""``python -I -m tutor.torch_tools.facts``: what torch sees on this machine, as one JSON line.
 
 Run in a child so the tutor's own process never imports torch.
 """

@@ -1,0 +1,237 @@
+"""What the core asks of whatever runs code: the runner protocols and their data.
+
+The sandbox implements ``Runner`` and ``RunHandle`` (cold interpreters, a warm forking parent,
+spare interpreters) and decodes what a worker sends into ``tutor.core.values``. The core
+states *what* to run and *what to bring back* (probes); the sandbox reports *what happened*
+as a structured status, and every word the learner reads about it is chosen by the core
+(``tutor.core.run_feedback``). Probes and arguments are msgspec Structs because they cross
+to the worker as they are.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Protocol
+
+import msgspec
+from msgspec import Meta
+
+from tutor.core.declare import FieldError
+from tutor.core.fields import ITEM_BYTES, DType, ExactShape
+
+MiB = 1024 * 1024
+DEFAULT_TIMEOUT_S = 20.0
+
+Role = Literal["learner", "reference"]
+# ok: values came back. The rest say why not:
+#   error          the code raised (``error``)            setup_error  the lesson's setup raised
+#   exited         the code ended the process early       timeout      past the wall-clock limit
+#   cpu_time       past the CPU-time limit (SIGXCPU)      memory       out of memory (``error``)
+#   killed         SIGKILL from outside (memory, mostly)  file_too_large  wrote past FSIZE
+#   crashed        another signal (``signal``)            output_limit printed past the cap
+#   too_large      the values exceed the result cap       protocol     forged or broken channel
+#   cancelled      the learner cancelled
+Status = Literal[
+    "ok", "error", "setup_error", "exited", "timeout", "cpu_time", "memory", "killed",
+    "file_too_large", "crashed", "output_limit", "too_large", "protocol", "cancelled",
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one run may use; the sandbox enforces each where the platform lets it."""
+
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_bytes: int | None = 4096 * MiB  # not applied to CUDA runs
+    fsize_bytes: int = 64 * MiB
+    nofile: int = 1024
+    output_bytes: int = 1 * MiB  # stdout beyond this stops the run
+    stderr_bytes: int = 256 * 1024  # stderr beyond this is dropped
+    result_bytes: int = 64 * MiB  # values beyond this are refused as too large
+    processes: int = 256  # processes and threads of one run, where a layer can bound them
+
+
+# --------------------------------------------------------------------------- probes
+
+
+class TensorArg(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True,
+                tag="tensor"):
+    """A tensor the worker generates from the run's seed, fresh for every trial: normal
+    values, or uniform in [low, high) when either is given (integers: [0, 10) by default)."""
+
+    shape: ExactShape
+    dtype: DType = "float32"
+    low: Annotated[float | None, Meta(description="uniform values from here (0 if only high)")] = None
+    high: Annotated[float | None, Meta(description="up to here, excluded (1; 10 for integers)")] = None
+    requires_grad: bool = False
+
+    def __post_init__(self) -> None:
+        size = math.prod(self.shape) * ITEM_BYTES[self.dtype]
+        if size > Limits.result_bytes:
+            raise FieldError("shape", f"a tensor of shape {list(self.shape)} holds "
+                                      f"{size / MiB:,.0f} MiB, more than a check can bring "
+                                      f"back ({Limits.result_bytes // MiB} MiB)")
+
+
+class ExprArg(msgspec.Struct, frozen=True, tag="expr"):
+    """A Python expression the worker evaluates in the step's namespace after the code."""
+
+    expr: str
+
+    def __post_init__(self) -> None:
+        problem = expression_problem(self.expr)
+        if problem:
+            raise FieldError("expr", problem)
+
+
+class ValueArg(msgspec.Struct, frozen=True, tag="value"):
+    """A literal value (JSON-like)."""
+
+    value: Any
+
+
+def expression_problem(expr: str) -> str:
+    """Why ``expr`` is not a Python expression, or ""."""
+    try:
+        ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        return f"expression {expr!r} does not parse: {exc.msg}"
+    return ""
+
+
+Arg = TensorArg | ExprArg | ValueArg
+
+
+class Probe(msgspec.Struct, frozen=True, kw_only=True, tag_field="probe"):
+    """Something to bring back after the code ran; ``id`` is the core's, echoed untouched."""
+
+    id: str
+    name: str  # the name in the program's namespace
+
+
+class ValueProbe(Probe, frozen=True, kw_only=True, tag="value"):
+    """The value of a name (``MISSING`` when undefined); modules with their weights if
+    ``with_state``, so a judge can rebuild them."""
+
+    with_state: bool = False
+
+
+class CallProbe(Probe, frozen=True, kw_only=True, tag="call"):
+    """Call a function ``trials`` times on generated arguments (``Called``)."""
+
+    args: tuple[Arg, ...] = ()
+    kwargs: tuple[tuple[str, Arg], ...] = ()
+    trials: int = 1
+
+
+class ModuleProbe(Probe, frozen=True, kw_only=True, tag="module"):
+    """Build a module (a class is called with no arguments) and run it on a generated input
+    (``Built``); ``same_weights`` gives both runs identical weights by parameter name."""
+
+    input_shape: tuple[int, ...] | None = None
+    same_weights: bool = False
+
+
+AnyProbe = ValueProbe | CallProbe | ModuleProbe
+
+
+class Metric(msgspec.Struct, frozen=True):
+    """An expression a judge run evaluates in its own namespace, with each name of
+    ``learner`` bound to the learner's value that the probe of that id brought back."""
+
+    id: str
+    expr: str
+    learner: tuple[tuple[str, str], ...] = ()  # (name, probe id)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One program to run: a step's hidden setup, then ``code``, then the probes.
+
+    A ``judge`` run (a reference) stays alive after its values, waits for a learner's
+    result and evaluates ``metrics`` on it: the learner's code never runs in that process.
+    """
+
+    role: Role
+    code: str
+    filename: str = "<your code>"
+    setup: str = ""
+    probes: tuple[AnyProbe, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    judge: bool = False
+    seed: int = 0
+    device: str = "cpu"
+    data_dir: str = ""
+    threads: int = 1
+    limits: Limits = field(default_factory=Limits)
+    # Paths the code may neither read nor write: the course (its solutions), the tutor's
+    # home (progress), the learner's home and folder. Enforced where the sandbox can.
+    protect: tuple[str, ...] = ()
+    isolate_cuda: bool = False  # apply every layer to CUDA runs too
+
+
+@dataclass
+class RunResult:
+    """What a run produced, or a structured reason why it produced nothing."""
+
+    status: Status
+    values: dict[str, Any] = field(default_factory=dict)  # probe id -> decoded value
+    error: Any = None  # a values.ErrorInfo, for error, setup_error and memory
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    device: str = ""  # the device the code really ran on
+    exit_code: int | None = None  # for exited
+    signal: str = ""  # for crashed: "SIGSEGV"
+    failed_in: str = ""  # for setup_error: "setup", or the probe whose inputs failed
+    detail: str = ""  # for protocol: what was wrong on the channel (technical)
+    isolation: dict[str, dict[str, Any]] = field(default_factory=dict)  # layer -> report
+    wire: object = None  # the sandbox's own record, forwarded to a judge; never read here
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+OutputCallback = Callable[[str], None]
+
+
+class RunHandle(Protocol):
+    """A run under way."""
+
+    def wait(self) -> RunResult:
+        """Block until the run's values (or its end); a judge run stays alive after."""
+        ...
+
+    def judge(self, learner: RunResult) -> dict[str, Any]:
+        """For a judge run: evaluate its metrics on ``learner``'s values; metric id -> value."""
+        ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None:
+        """End the run's processes and release what it held (idempotent)."""
+        ...
+
+
+class Runner(Protocol):
+    """Starts runs. Long-lived shells warm it up first so runs start in milliseconds."""
+
+    def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
+        ...
+
+    def warm_up(self) -> None:
+        """Start whatever makes later runs fast, in the background (idempotent)."""
+        ...
+
+    def wait_ready(self, timeout: float = ...) -> bool:
+        """Wait until runs start fast; False when they will start cold."""
+        ...
+
+    def close(self) -> None: ...
