@@ -227,16 +227,101 @@ def test_rlimit_nproc_bounds_a_normal_users_run_from_zero() -> None:
     assert in_fork(trial) == 7  # with the run itself, 8
 
 
-def test_cuda_runs_get_no_namespaces_or_landlock_unless_asked(tmp_path: Path) -> None:
+def test_a_cuda_run_keeps_every_layer_the_probe_did_not_leave_off(tmp_path: Path) -> None:
     gpu = w.GpuSlots(dir=str(tmp_path / "gpu"), slots=2)
     report = in_fork(lambda: isolation.apply(request(device="cuda", gpu=gpu), str(tmp_path)))
     assert report["gpu slot"] == {"active": True, "detail": "GPU slot 1 of 2"}
-    for name in ("namespaces", "processes", "landlock"):
-        assert report[name] == {"active": False, "detail": isolation.CUDA_UNVERIFIED}
-    asked = in_fork(lambda: isolation.apply(request(device="cuda", gpu=gpu, isolate_cuda=True),
-                                            str(tmp_path)))
-    assert asked["namespaces"]["active"] is layers()["network isolation"].active
-    assert asked["landlock"]["active"] is layers()["filesystem isolation"].active
+    assert report["namespaces"]["active"] is layers()["network isolation"].active
+    assert report["landlock"]["active"] is layers()["filesystem isolation"].active
+    off = {"namespaces": "CUDA did not initialise under it at warm-up (RuntimeError: x)"}
+    report = in_fork(lambda: isolation.apply(request(device="cuda", gpu=gpu, cuda_off=off),
+                                             str(tmp_path)))
+    assert report["namespaces"] == {"active": False, "detail": "OFF for GPU runs: " +
+                                    off["namespaces"]}
+    assert report["landlock"]["active"] is layers()["filesystem isolation"].active
+
+
+@pytest.mark.parametrize("device", ["cpu", "auto", "mps"])
+def test_what_is_not_a_concrete_cuda_device_is_isolated_as_a_cpu_run(tmp_path: Path,
+                                                                      device: str) -> None:
+    """``auto`` never reaches a worker from the runner; should it, it gets every layer."""
+    off = {"namespaces": "x", "landlock": "y"}
+    report = in_fork(lambda: isolation.apply(request(device=device, cuda_off=off),
+                                             str(tmp_path)))
+    assert "gpu slot" not in report
+    assert report["namespaces"]["active"] is layers()["network isolation"].active
+    assert report["landlock"]["active"] is layers()["filesystem isolation"].active
+
+
+@needs("filesystem isolation")
+def test_landlock_gives_cuda_runs_the_nvidia_device_nodes_and_cpu_runs_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree(tmp_path, "dev/nvidia0", "dev/nvidiactl", "dev/nvidia-uvm", "dev/dri/card0",
+         "dev/null", "dev/sda", "run/")
+    monkeypatch.setattr(isolation, "DEV", str(tmp_path / "dev"))
+
+    def trial(cuda: bool) -> dict[str, str]:
+        isolation.restrict(str(tmp_path / "run"), [], [], cuda=cuda)
+        outcomes = {}
+        for name in ("nvidia0", "nvidiactl", "nvidia-uvm", "dri/card0", "sda"):
+            try:
+                with open(tmp_path / "dev" / name, "r+") as f:
+                    f.write("x")
+                outcomes[name] = "rw"
+            except PermissionError:
+                outcomes[name] = "denied"
+        return outcomes
+
+    assert in_fork(lambda: trial(True)) == {"nvidia0": "rw", "nvidiactl": "rw",
+                                            "nvidia-uvm": "rw", "dri/card0": "rw",
+                                            "sda": "denied"}
+    assert set(in_fork(lambda: trial(False)).values()) == {"denied"}
+
+
+@needs("filesystem isolation")
+def test_without_a_private_dev_shm_landlock_denies_the_machines(tmp_path: Path) -> None:
+    tree(tmp_path, "run/")
+
+    def trial(shm: bool) -> dict[str, str]:
+        isolation.restrict(str(tmp_path / "run"), [], [], shm=shm)
+        outcomes = {}
+        for name, act in {"list": lambda: os.listdir("/dev/shm"),
+                          "write": lambda: open("/dev/shm/ptt-denied", "w").close(),
+                          "null": lambda: open("/dev/null", "w").close()}.items():
+            try:
+                act()
+                outcomes[name] = "ok"
+            except PermissionError:
+                outcomes[name] = "denied"
+        return outcomes
+
+    assert in_fork(lambda: trial(False)) == {"list": "denied", "write": "denied", "null": "ok"}
+    assert not Path("/dev/shm/ptt-denied").exists()
+
+
+@needs("network isolation", "private /dev/shm")
+def test_a_runs_dev_shm_is_its_own_bounded_and_gone_after_it() -> None:
+    marker = f"ptt-host-{os.getpid()}"
+    Path("/dev/shm", marker).write_text("host")
+    try:
+        def trial() -> list:
+            isolation.enter_namespaces()
+            detail = isolation.private_shm(1024 * 1024)
+            seen = os.listdir("/dev/shm")
+            Path("/dev/shm/mine").write_text("x")
+            try:
+                Path("/dev/shm/big").write_bytes(b"x" * 2 * 1024 * 1024)
+                full = False
+            except OSError:
+                full = True
+            return [detail, seen, full]
+
+        detail, seen, full = in_fork(trial)
+    finally:
+        Path("/dev/shm", marker).unlink()
+    assert "private /dev/shm (1 MiB)" in detail
+    assert seen == [] and full  # the machine's files unseen; the size bounded
+    assert not Path("/dev/shm/mine").exists() and not Path("/dev/shm/big").exists()
 
 
 def test_gpu_slots_bound_concurrent_gpu_runs_and_free_when_a_run_dies(tmp_path: Path) -> None:
@@ -288,11 +373,11 @@ def test_doctor_lists_every_layer_with_a_reason() -> None:
     names = list(layers())
     for name in ("network isolation", "filesystem isolation", "TCP block", "signal scoping",
                  "process count", "process cgroup", "GPU sharing", "systemd user scope",
-                 "bubblewrap", "process tree kill", "resource limits"):
+                 "bubblewrap", "process tree kill", "resource limits", "private /dev/shm"):
         assert name in names
         assert layers()[name].detail
-    assert isolation.CUDA_UNVERIFIED in layers()["network isolation"].detail or (
-        not layers()["network isolation"].active)
+    for name in ("network isolation", "filesystem isolation"):  # CPU runs: no GPU caveat
+        assert "GPU" not in layers()[name].detail and "CUDA" not in layers()[name].detail
 
 
 # --------------------------------------------------------------------------- in the worker

@@ -15,12 +15,13 @@ from tutor.core.run_feedback import (
     OUT_OF_MEMORY,
     PLACEHOLDER,
     PROCESS_LIMIT,
+    error_line,
     failure_text,
     reference_failure,
     stderr_text,
 )
 from tutor.core.runs import Limits, MiB, RunResult, Status
-from tutor.core.values import ErrorInfo, Frame
+from tutor.core.values import Built, Called, ErrorInfo, Frame, Module, Raised
 
 LIMITS = Limits(timeout_s=3, output_bytes=200 * 1024, result_bytes=64 * MiB,
                 fsize_bytes=8 * MiB)
@@ -33,11 +34,41 @@ def text(status: Status, **fields) -> str:
     return failure_text(RunResult(status, **fields), LIMITS)
 
 
-def test_a_timeout_names_the_limit_and_what_to_look_for() -> None:
+def test_the_cpu_limit_names_itself_and_what_to_look_for() -> None:
+    said = text("cpu_time", cpu_s=3.0, code_s=3.4)
+    assert said.startswith("Your code used 3 s of CPU time (in 3 s), the limit for this step,")
+    assert "loop that never ends" in said and "busy" not in said
+
+
+def test_a_program_that_waits_is_told_it_waited_not_that_it_loops() -> None:
+    said = text("timeout", cpu_s=0.2, code_s=19.1, waited_s=0.0)
+    assert said.startswith("Your code was stopped after 19 s (the wall-clock limit) having "
+                           "used only 0.2 s of CPU: it was waiting, not computing.")
+    assert "time.sleep()" in said and "busy" not in said and "loop" not in said
+
+
+def test_a_busy_machine_is_named_and_the_code_is_not_blamed() -> None:
+    said = text("timeout", cpu_s=2.5, code_s=19.2, waited_s=14.0, load=3.2)
+    assert said.startswith("The machine was busy: your code got only 2.5 s of CPU in 19 s, "
+                           "waiting 14 s for a free CPU")
+    assert "check again" in said and "loop" not in said
+    without_schedstat = text("timeout", cpu_s=2.5, code_s=19.2, load=3.2)  # macOS, say
+    assert without_schedstat.startswith("The machine was busy")
+    assert not text("timeout", cpu_s=0.1, code_s=19.2, load=0.3).startswith("The machine")
+
+
+def test_a_run_that_could_not_start_in_time_blames_the_machine() -> None:
+    said = text("timeout", failed_in="start")
+    assert said.startswith("Your code could not even start within 120 s")
+    assert "not at fault" in said
+
+
+def test_a_timeout_without_measurements_names_both_limits() -> None:
     said = text("timeout")
-    assert said.startswith("Your code took longer than 3 s and was stopped.")
-    assert "loop that never ends" in said
-    assert "longer than 0.5 s" in failure_text(RunResult("timeout"), Limits(timeout_s=0.5))
+    assert said.startswith("Your code took longer than 19 s and was stopped (the wall-clock "
+                           "limit; it may use 3 s of CPU).")
+    assert "longer than 5 s" in failure_text(RunResult("timeout"),
+                                             Limits(timeout_s=0.5, wall_s=5))
 
 
 def test_running_out_of_memory_shows_the_traceback_and_the_hint() -> None:
@@ -89,7 +120,7 @@ def test_a_forged_channel_cannot_count_and_carries_the_technical_detail() -> Non
 
 
 @pytest.mark.parametrize("status, words", [
-    ("cpu_time", "more CPU time than allowed"),
+    ("cpu_time", "used 3 s of CPU time, the limit for this step"),
     ("killed", "killed (SIGKILL)"),
     ("file_too_large", "wrote a file larger than allowed (8 MiB)"),
     ("cancelled", "The run was cancelled."),
@@ -126,12 +157,22 @@ def test_every_status_but_ok_has_words_of_its_own() -> None:
         assert said and FALLBACK not in said, status
 
 
-def test_a_failing_reference_is_reported_as_a_lesson_error() -> None:
-    timed_out = reference_failure(RunResult("timeout"), LIMITS)
-    assert timed_out.startswith("lesson error: the step's reference solution did not run "
-                                "(timeout).")
-    assert "longer than 3 s" in timed_out
+def test_a_failing_reference_is_reported_to_its_author() -> None:
+    looped = reference_failure(RunResult("cpu_time", cpu_s=3.0, code_s=3.2), LIMITS)
+    assert looped == ("lesson error: the reference solution used 3 s of CPU time, all it may, "
+                      "and was stopped: does it loop for ever? (the step's `timeout` sets the "
+                      "limit). Please report this to the lesson's author.")
+    waited = reference_failure(RunResult("timeout", cpu_s=0.1, code_s=19.0, waited_s=0), LIMITS)
+    assert waited.startswith("lesson error: the reference solution did not finish within 19 s "
+                             "(wall clock) and used 0.1 s of CPU")
+    busy = reference_failure(RunResult("timeout", cpu_s=1, code_s=19, waited_s=15), LIMITS)
+    assert "the machine was busy" in busy
+    for status in set(get_args(Status)) - {"ok", "error", "setup_error"}:
+        said = reference_failure(RunResult(status, exit_code=1, signal="SIGSEGV"), LIMITS)
+        assert said.startswith("lesson error: the reference solution ") and "Your" not in said
+        assert "ended with status" not in said, status
     raised = reference_failure(RunResult("error", error=ErrorInfo("KeyError", "'x'")), LIMITS)
+    assert raised.startswith("lesson error: the reference solution raised an error.")
     assert "Traceback (the reference solution):" not in raised  # no frames, no heading
     assert raised.endswith("KeyError: 'x'")
 
@@ -142,3 +183,40 @@ def test_warnings_lose_their_long_folder_and_a_long_stderr_keeps_its_end() -> No
     long = "".join(f"line {i}\n" for i in range(2000))
     cut = stderr_text(long, limit=100)
     assert cut.startswith("[...]\n") and cut.endswith("line 1999\n") and len(cut) == 106
+
+
+def test_an_error_gets_its_hint_verified_against_the_learners_code() -> None:
+    misspelt = ErrorInfo("TypeError", "Net() takes no arguments", [Frame(3, "", "net = Net(1)")])
+    source = "class Net:\n    def __int__(self, n): pass\nnet = Net(1)\n"
+    verified = failure_text(RunResult("error", error=misspelt), LIMITS, source)
+    assert verified.endswith("\n\n`Net` has no `__init__`: the method on line 2 is spelled "
+                             "`__int__`, so Python never calls it. Rename it `__init__` (two "
+                             "underscores on each side).")
+    asked = failure_text(RunResult("error", error=misspelt), LIMITS)
+    assert asked.endswith("\n\nDid you spell `__init__` with two underscores on each side? "
+                          "Python calls the method of exactly that name when you write "
+                          "`Net(...)`.")
+
+
+def test_the_lessons_own_errors_get_no_advice_meant_for_the_learner() -> None:
+    no_gpu = ErrorInfo("RuntimeError", "Found no NVIDIA driver on your system.",
+                       [Frame(2, "", "x = torch.ones(2).cuda()")])
+    assert "`.to(device)`" in text("error", error=no_gpu)
+    assert "`.to(device)`" not in reference_failure(RunResult("error", error=no_gpu), LIMITS)
+    assert "`.to(device)`" not in text("setup_error", error=no_gpu, failed_in="setup")
+
+
+def test_stderr_loses_escape_codes_and_shows_a_progress_bar_as_the_terminal_would() -> None:
+    bar = "\x1b[32m 10%|#   |\r 50%|##  |\r100%|####|\x1b[0m\nWarning: \x1b]0;x\x07done\n"
+    assert stderr_text(bar) == "100%|####|\nWarning: done\n"
+
+
+def test_the_line_to_jump_to_is_where_a_checks_call_of_the_learners_code_raised() -> None:
+    inside = ErrorInfo("RuntimeError", "size mismatch", [Frame(5, "row_sums", "return x @ o")])
+    nowhere = ErrorInfo("ValueError", "bad input")  # raised outside the learner's file
+    values = {"value:t": 1, "call:0": Called(results=[2, Raised(nowhere), Raised(inside)]),
+              "module:1": Built(module=Module("Net", 0, 0, [], [], True),
+                                output=Raised(ErrorInfo("E", "", [Frame(9, "forward", "y")])))}
+    assert error_line(values) == 5
+    assert error_line({"module:1": values["module:1"]}) == 9
+    assert error_line({"value:t": 1, "call:0": Called(results=[Raised(nowhere)])}) is None

@@ -140,6 +140,63 @@ def test_error_info_formats_like_the_learners_file() -> None:
     )
 
 
+def raised(error: w.ErrorV) -> bytes:
+    return result(w.RaisedV(error=error))
+
+
+def test_an_errors_columns_repeats_and_operands_round_trip() -> None:
+    operands = [w.OperandV(text="preds.argmax(dim=0)", type="Tensor", shape=[10], dtype="int64",
+                           device="cpu"),
+                w.OperandV(text="preds", type="Tensor", shape=[64, 10], dtype="float32",
+                           within="preds.argmax(dim=0)"),
+                w.OperandV(text="xs", type="list", items=4, of="Tensor", shape=[2, 2]),
+                w.OperandV(text="self.fc1", type="Linear", detail="in_features=784")]
+    error = w.ErrorV("RuntimeError", "size", [w.FrameV(4, "", "c = preds.argmax(dim=0).eq(labels)",
+                                                       4, 34, repeats=2, hidden=7)],
+                     "preds.argmax(dim=0).eq(labels)", operands)
+    info = decoded(raised(error))["x"].error
+    assert info.frames == [v.Frame(4, "", "c = preds.argmax(dim=0).eq(labels)", 4, 34, 2, 7)]
+    assert info.expression == "preds.argmax(dim=0).eq(labels)"
+    assert info.operands == [
+        v.Operand("preds.argmax(dim=0)", "Tensor", (10,), "int64", "cpu"),
+        v.Operand("preds", "Tensor", (64, 10), "float32", within="preds.argmax(dim=0)"),
+        v.Operand("xs", "list", (2, 2), items=4, of="Tensor"),
+        v.Operand("self.fc1", "Linear", detail="in_features=784")]
+
+
+def test_escape_codes_in_an_error_are_gone_once_decoded() -> None:
+    error = w.ErrorV("\x1b[1mValueError", "\x1b[31mred\x1b[0m", [w.FrameV(1, "f\x1b[2J", "x\x07")],
+                     operands=[w.OperandV(text="a\x1b[0m", type="Tensor", shape=[1])])
+    info = decoded(raised(error))["x"].error
+    assert (info.type, info.message, info.frames[0].name, info.frames[0].text) == (
+        "ValueError", "red", "f", "x")
+    assert info.operands[0].text == "a"
+
+
+@pytest.mark.parametrize("error, refused", [
+    (w.ErrorV("E", "m", [w.FrameV(1)] * (w.MAX_FRAMES + 1)), "length <= 64"),
+    (w.ErrorV("E", "m", operands=[w.OperandV(text="a", type="int")] * (w.MAX_OPERANDS + 1)),
+     "length <= 8"),
+    (w.ErrorV("E", "m" * 8001), "length <= 8000"),
+    (w.ErrorV("E", "m", [w.FrameV(1, "", "x" * 1001)]), "length <= 1000"),
+    (w.ErrorV("E", "m", [w.FrameV(1, col=-1)]), ">= 0"),
+    (w.ErrorV("E", "m", [w.FrameV(1, repeats=-5)]), ">= 0"),
+    (w.ErrorV("E", "m", operands=[w.OperandV(text="t", type="Tensor", shape=[1] * 9)]),
+     "length <= 8"),
+    (w.ErrorV("E", "m", operands=[w.OperandV(text="t", type="Tensor", shape=[-1])]), ">= 0"),
+    (w.ErrorV("E", "m", operands=[w.OperandV(text="t", type="Tensor", dtype="d" * 33)]),
+     "length <= 32"),
+    (w.ErrorV("E", "m", operands=[w.OperandV(text="l", type="list", items=-1)]), ">= 0"),
+], ids=["frames", "operands", "message", "line", "column", "repeats", "rank", "size", "dtype",
+        "items"])
+def test_errors_past_the_caps_are_refused(error: w.ErrorV, refused: str) -> None:
+    with pytest.raises(w.FrameError, match=refused):
+        decoded(raised(error))
+    status = w.pack(w.Result(status="error", error=error))
+    with pytest.raises(w.FrameError, match=refused):
+        w.unpack(status, w.Result, LIMIT)
+
+
 # --------------------------------------------------------------------------- forged values
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from tutor.cli.render import paint
-from tutor.core.doctor import DoctorReport
+from tutor.core.doctor import DoctorReport, Protection
 
 
 def doctor(args: argparse.Namespace) -> int:
@@ -46,5 +46,20 @@ def report_text(report: DoctorReport) -> str:
     lines.append(f"[--] data: {report.data_summary}")
     lines.append("sandbox protections:")
     for layer in report.sandbox:
-        lines.append(f"  [{ok if layer.active else '--'}] {layer.name}: {layer.detail}")
+        lines.append("  " + protection_line(layer, ok, bad))
     return "\n".join(lines)
+
+
+GPU_SUFFIX = " for GPU runs"  # tutor.sandbox.protections names a GPU run's layer so
+
+
+def protection_line(layer: Protection, ok: str = "ok", bad: str = "!!") -> str:
+    """One layer; one that GPU runs go without says so plainly, never as [ok]."""
+    if layer.name.endswith(GPU_SUFFIX):
+        name = layer.name.removesuffix(GPU_SUFFIX)
+        if not layer.active:
+            return f"[{bad}] {name}: OFF for GPU runs: {layer.detail}"
+        return f"[{ok}] {name}, GPU runs too: {layer.detail}"
+    if layer.name == "GPU runs" and not layer.active:
+        return f"[--] GPU runs: {layer.detail}"
+    return f"[{ok if layer.active else '--'}] {layer.name}: {layer.detail}"

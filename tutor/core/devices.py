@@ -2,8 +2,10 @@
 
 ``auto`` needs to know whether CUDA can exist here. An NVIDIA driver leaves
 ``/proc/driver/nvidia`` (Linux) or ``nvidia-smi`` on PATH; without either, CUDA cannot
-be available and ``auto`` is the CPU (or MPS on Apple silicon). With a driver, the
-worker asks torch itself, so a broken CUDA install still falls back to the CPU.
+be available and ``auto`` is the CPU (or MPS on Apple silicon). With a driver, ``resolve``
+keeps ``auto`` and the sandbox decides before it starts a worker (``tutor.sandbox.gpu``:
+a probe child that initialises CUDA once), so a run that will use the CPU is isolated as on
+a machine without a driver, and a broken CUDA install falls back to the CPU.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import sys
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+DRIVER_FILE = "/proc/driver/nvidia/version"  # what the NVIDIA driver shows (tests move it)
 
 
 class DeviceError(ValueError):
@@ -34,8 +37,25 @@ def cuda_may_exist() -> bool:
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
         return False
     if sys.platform.startswith("linux"):
-        return os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi") is not None
+        return os.path.exists(DRIVER_FILE) or shutil.which("nvidia-smi") is not None
     return shutil.which("nvidia-smi") is not None
+
+
+def driver_text() -> str:
+    """What identifies the driver installed now (its version line, else where nvidia-smi
+    is and when it changed): a probe's findings hold as long as this does not change."""
+    try:
+        with open(DRIVER_FILE, encoding="utf-8", errors="replace") as f:
+            return f.read(4096)
+    except OSError:
+        pass
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return ""
+    try:
+        return f"{os.path.realpath(smi)} {os.stat(smi).st_mtime_ns}"
+    except OSError:
+        return smi
 
 
 def is_apple_silicon() -> bool:
@@ -43,7 +63,8 @@ def is_apple_silicon() -> bool:
 
 
 def resolve(name: str) -> str:
-    """The device to ask the worker for: concrete where it can be decided here."""
+    """The device as far as it can be decided without torch: ``auto`` stays ``auto`` only
+    where a driver exists (the sandbox then decides, before the worker starts)."""
     name = validate(name)
     if name != "auto":
         return name

@@ -196,6 +196,7 @@ def _claim(ident: str, seen: dict[str, m.Where], where: m.Where | None, what: st
 # --------------------------------------------------------------------------- steps
 
 STEP_KINDS = ("code", "quiz")
+COMMON_FIELDS = ("name", "message", "advice")  # what every check kind has
 
 
 def _build_step(raw: Any, lesson_id: str, path: Path, where: m.Where) -> m.AnyStep:
@@ -282,7 +283,7 @@ def build_check(raw: Any, path: tuple[str | int, ...] = ()) -> Check:
     if kinds:
         raise DeclError.at(path, f"a check has one kind, this one has {len(kinds)}: "
                                  f"{', '.join(kinds)}")
-    others = [key for key in raw if key not in ("name", "message")]
+    others = [key for key in raw if key not in COMMON_FIELDS]
     if others:
         key = str(others[0])
         raise DeclError([Issue((*path, key), f"unknown check kind {key!r} in "

@@ -4,8 +4,12 @@ One JSON file in the user data dir, shared by the TUI and the CLI. The store hol
 read in memory and reads the file again only when another process changed it (its size,
 time or inode differ), so asking for statuses costs no file read. Every change is a
 read-modify-write under an exclusive lock, written atomically, so two tutor windows lose no
-update and a crash never leaves half a file. A broken file never stops the tutor: it is moved
-aside (or, when a newer tutor wrote it, left alone) and ``ProgressStore.warnings`` says so.
+update and a crash never leaves half a file. Each successful write also refreshes the
+last-good copies (``progress.json.good-1``, the one before as ``good-2``). A broken file
+never stops the tutor: it is moved aside and the newest good copy takes its place (or, when a
+newer tutor wrote it, it is left alone), and ``ProgressStore.warnings`` says so. A write that
+fails (a full disk, a read-only home) keeps the change in memory, says so in ``unsaved`` and
+is tried again with the next change.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ APP_NAME = "pytorch-tutor"
 HOME_ENV = "PYTORCH_TUTOR_HOME"
 FILE_NAME = "progress.json"
 FORMAT_VERSION = 1
+GOOD_COPIES = 2  # last-good copies kept beside the file, newest first
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -100,6 +105,20 @@ class Progress:
         return frozenset(step_id for step_id, step in steps.items() if step.passed)
 
 
+@dataclass(frozen=True)
+class SavedCopy:
+    """A copy of the progress file beside it: a last-good copy, or a broken file moved aside."""
+
+    path: Path
+    saved_at: str  # when it was written, local time
+    passed: int  # steps passed in it, in every course
+    problem: str = ""  # why it cannot be restored; "" when it can
+
+    @property
+    def restorable(self) -> bool:
+        return not self.problem
+
+
 # --------------------------------------------------------------------------- store
 
 
@@ -115,7 +134,9 @@ class ProgressStore:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.warnings: list[str] = []
-        self._memory: Doc | None = None  # set when the file must not be written
+        self.unsaved = ""  # why the last change could not be written; "" when it was
+        self._memory: Doc | None = None  # set when the file is not (or could not be) written
+        self._retry = False  # the memory holds changes a failed write should try again
         self._held: tuple[Signature, Doc, Progress] | None = None  # the file as last seen
 
     @classmethod
@@ -209,14 +230,87 @@ class ProgressStore:
             else:
                 doc = self._read()
             result = change(doc)
-            if self._memory is None:
-                try:
-                    atomic_write_text(self.path, _dump(doc))
-                except OSError as error:
-                    self._keep_in_memory(doc, f"Could not save progress to {self.path} ({error}).")
-                else:
-                    self._hold(doc)
+            if self._memory is None or self._retry:
+                self._save(doc)
         return result
+
+    def _save(self, doc: Doc) -> bool:
+        """Write ``doc``, then refresh the last-good copies; on failure keep it in memory."""
+        text = _dump(doc)
+        try:
+            atomic_write_text(self.path, text)
+        except OSError as error:
+            self.unsaved = (f"Could not save progress to {self.path} "
+                            f"({error.strerror or error}).")
+            self._retry = True
+            self._keep_in_memory(doc, self.unsaved)
+            return False
+        if self._retry:
+            self._memory, self._retry = None, False
+            self._warn(f"Progress is saved to {self.path} again.")
+        self.unsaved = ""
+        self._hold(doc)
+        self._keep_good_copy(text)
+        return True
+
+    def _keep_good_copy(self, text: str) -> None:
+        """Rotate the last-good copies (best effort: the file itself is saved already, so
+        a copy is replaced in one step but not synced to the disk)."""
+        names = self.good_copy_paths()
+        temporary = names[0].with_name(f".{names[0].name}.{os.getpid()}.tmp")
+        try:
+            for newer, older in reversed(list(zip(names, names[1:], strict=False))):
+                if newer.exists():
+                    os.replace(newer, older)
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, names[0])
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+
+    def good_copy_paths(self) -> list[Path]:
+        return [self.path.with_name(f"{self.path.name}.good-{n}")
+                for n in range(1, GOOD_COPIES + 1)]
+
+    # ----------------------------------------------------------------------- restoring
+
+    def saved_copies(self) -> list[SavedCopy]:
+        """Every copy beside the file, newest first: the last-good ones (restorable) and the
+        broken files moved aside (listed with why they cannot be restored)."""
+        paths = [p for p in self.good_copy_paths() if p.exists()]
+        paths += sorted(self.path.parent.glob(f"{self.path.name}.corrupt-*"), reverse=True)
+        return [self._describe(p) for p in paths]
+
+    def restore(self, copy_path: Path) -> str:
+        """Make ``copy_path`` the progress file again (the current one is moved aside);
+        returns what was done, in words. Raises ``ValueError`` when it cannot be used."""
+        described = self._describe(copy_path)
+        if described.problem:
+            raise ValueError(f"{copy_path} cannot be restored: {described.problem}")
+        text = copy_path.read_bytes().decode("utf-8-sig")
+        with self._lock():
+            moved = ""
+            if self.path.exists():
+                target = self._aside_path("replaced")
+                os.replace(self.path, target)
+                moved = f" The file it replaced was moved to {target}."
+            atomic_write_text(self.path, text)
+            self._memory, self._retry, self._held = None, False, None
+        return (f"Progress restored from {copy_path} (saved {described.saved_at}, "
+                f"{described.passed} steps passed).{moved}")
+
+    def _describe(self, path: Path) -> SavedCopy:
+        try:
+            when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
+            data, problem = _parsed(read_file(path))
+        except OSError as error:
+            return SavedCopy(path, "?", 0, f"cannot be read ({error.strerror or error})")
+        if data is None:
+            return SavedCopy(path, when, 0, problem)
+        passed = sum(1 for course in data["courses"].values() if isinstance(course, dict)
+                     for step in (course.get("steps") or {}).values()
+                     if isinstance(step, dict) and step.get("passed_at"))
+        return SavedCopy(path, when, passed)
 
     def _hold(self, doc: Doc) -> Progress:
         """Remember ``doc`` as the content of the file as it is now."""
@@ -258,26 +352,18 @@ class ProgressStore:
             return _new_doc()
         except OSError as error:
             return self._keep_in_memory(_new_doc(), f"Could not read {self.path} ({error}).")
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except (ValueError, RecursionError):
-            return self._move_aside("is not valid JSON")
-        if not isinstance(data, dict):
-            return self._move_aside(f"holds {_json_kind(data)} instead of a JSON object")
-        version = data.get("version")
-        if type(version) is not int or version < 1:
-            return self._move_aside("has no valid format version")
-        if version > FORMAT_VERSION:
+        data, problem = _parsed(raw)
+        if data is None and problem.startswith("newer:"):
+            version = problem.removeprefix("newer:")
             return self._keep_in_memory(
                 _new_doc(),
                 f"{self.path} was written by a newer pytorch-tutor (format {version}; this one "
                 f"reads format {FORMAT_VERSION}), so it was left untouched. Update pytorch-tutor "
                 "to continue where you left off.",
             )
-        courses = data.setdefault("courses", {})
-        if not isinstance(courses, dict):
-            return self._move_aside(f"has {_json_kind(courses)} where the courses should be")
-        fixes = _repair_courses(courses)
+        if data is None:
+            return self._move_aside(problem)
+        fixes = _repair_courses(data["courses"])
         if fixes:
             self._warn(
                 f"{self.path} had {fixes} invalid value(s); they were reset to their defaults "
@@ -293,15 +379,27 @@ class ProgressStore:
             return self._keep_in_memory(
                 _new_doc(), f"{self.path} {reason} and could not be moved aside ({error})."
             )
+        for good in self.saved_copies():
+            if not good.restorable:
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                data, _ = _parsed(read_file(good.path))
+                if data is not None:
+                    _repair_courses(data["courses"])
+                    atomic_write_text(self.path, _dump(data))
+                    self._warn(f"{self.path} {reason}. It was moved to {target}, and your "
+                               f"progress was restored from the copy saved {good.saved_at} "
+                               f"({good.passed} steps passed).")
+                    return data
         self._warn(f"{self.path} {reason}. It was moved to {target} and progress starts afresh.")
         return _new_doc()
 
-    def _aside_path(self) -> Path:
+    def _aside_path(self, why: str = "corrupt") -> Path:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        candidate = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        candidate = self.path.with_name(f"{self.path.name}.{why}-{stamp}")
         number = 1
         while candidate.exists():
-            candidate = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{number}")
+            candidate = self.path.with_name(f"{self.path.name}.{why}-{stamp}-{number}")
             number += 1
         return candidate
 
@@ -332,6 +430,26 @@ def _signature(path: Path) -> Signature | None:
 def read_file(path: Path) -> bytes:
     """The one place the progress file is read (tests count the reads here)."""
     return path.read_bytes()
+
+
+def _parsed(raw: bytes) -> tuple[Doc | None, str]:
+    """The document in ``raw``, or None and why it cannot be used ("newer:N" for a format
+    this tutor does not read)."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return None, "is not valid JSON"
+    if not isinstance(data, dict):
+        return None, f"holds {_json_kind(data)} instead of a JSON object"
+    version = data.get("version")
+    if type(version) is not int or version < 1:
+        return None, "has no valid format version"
+    if version > FORMAT_VERSION:
+        return None, f"newer:{version}"
+    courses = data.setdefault("courses", {})
+    if not isinstance(courses, dict):
+        return None, f"has {_json_kind(courses)} where the courses should be"
+    return data, ""
 
 
 

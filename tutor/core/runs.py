@@ -20,7 +20,7 @@ import msgspec
 from msgspec import Meta
 
 from tutor.core.declare import FieldError
-from tutor.core.fields import ITEM_BYTES, DType, ExactShape
+from tutor.core.fields import ITEM_BYTES, MAX_RANK, DType, Name
 
 MiB = 1024 * 1024
 DEFAULT_TIMEOUT_S = 20.0
@@ -28,7 +28,7 @@ DEFAULT_TIMEOUT_S = 20.0
 Role = Literal["learner", "reference"]
 # ok: values came back. The rest say why not:
 #   error          the code raised (``error``)            setup_error  the lesson's setup raised
-#   exited         the code ended the process early       timeout      past the wall-clock limit
+#   exited         the code ended the process early       timeout      past the wall-clock backstop
 #   cpu_time       past the CPU-time limit (SIGXCPU)      memory       out of memory (``error``)
 #   killed         SIGKILL from outside (memory, mostly)  file_too_large  wrote past FSIZE
 #   crashed        another signal (``signal``)            output_limit printed past the cap
@@ -42,9 +42,16 @@ Status = Literal[
 
 @dataclass(frozen=True)
 class Limits:
-    """What one run may use; the sandbox enforces each where the platform lets it."""
+    """What one run may use; the sandbox enforces each where the platform lets it.
 
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    The limit that stops a runaway program is ``timeout_s`` of CPU time, counted from when
+    the step's code starts (not the interpreter's start or the torch import), so a busy
+    machine does not stop a correct program; the wall clock is a backstop, for a program
+    that sleeps or waits: ``wall_s`` from the same moment, ``start_s`` before it."""
+
+    timeout_s: float = DEFAULT_TIMEOUT_S  # CPU seconds of the step's code
+    wall_s: float | None = None  # the backstop from the code's start; None: 3 x timeout + 10
+    start_s: float = 120.0  # from the run's start to its code's (a busy machine, a GPU slot)
     memory_bytes: int | None = 4096 * MiB  # not applied to CUDA runs
     fsize_bytes: int = 64 * MiB
     nofile: int = 1024
@@ -53,8 +60,19 @@ class Limits:
     result_bytes: int = 64 * MiB  # values beyond this are refused as too large
     processes: int = 256  # processes and threads of one run, where a layer can bound them
 
+    @property
+    def wall_limit_s(self) -> float:
+        return self.wall_s if self.wall_s is not None else self.timeout_s * 3 + 10
+
 
 # --------------------------------------------------------------------------- probes
+
+
+SizeOrName = Annotated[int, Meta(ge=0)] | Name
+SizedShape = Annotated[tuple[SizeOrName, ...], Meta(
+    max_length=MAX_RANK,
+    description="the size of each axis: a number, or a name from the check's `sizes` that "
+                "takes another value in each trial (a batch of one, other image sizes)")]
 
 
 class TensorArg(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True,
@@ -62,24 +80,35 @@ class TensorArg(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """A tensor the worker generates from the run's seed, fresh for every trial: normal
     values, or uniform in [low, high) when either is given (integers: [0, 10) by default)."""
 
-    shape: ExactShape
+    shape: SizedShape
     dtype: DType = "float32"
     low: Annotated[float | None, Meta(description="uniform values from here (0 if only high)")] = None
     high: Annotated[float | None, Meta(description="up to here, excluded (1; 10 for integers)")] = None
     requires_grad: bool = False
 
     def __post_init__(self) -> None:
-        size = math.prod(self.shape) * ITEM_BYTES[self.dtype]
+        self.check_size({})
+
+    def check_size(self, sizes: dict[str, tuple[int, ...]]) -> None:
+        """Refuse a tensor too large to check, with named sizes at their largest."""
+        numbers = [s if isinstance(s, int) else max(sizes.get(s, (0,))) for s in self.shape]
+        size = math.prod(numbers) * ITEM_BYTES[self.dtype]
         if size > Limits.result_bytes:
-            raise FieldError("shape", f"a tensor of shape {list(self.shape)} holds "
+            raise FieldError("shape", f"a tensor of shape {numbers} holds "
                                       f"{size / MiB:,.0f} MiB, more than a check can bring "
                                       f"back ({Limits.result_bytes // MiB} MiB)")
 
+    def resolved(self, sizes: dict[str, int]) -> tuple[int, ...]:
+        """The shape of one trial: each named size as that trial chose it."""
+        return tuple(s if isinstance(s, int) else sizes[s] for s in self.shape)
+
 
 class ExprArg(msgspec.Struct, frozen=True, tag="expr"):
-    """A Python expression the worker evaluates in the step's namespace after the code."""
+    """A Python expression the worker evaluates in the step's namespace after the code;
+    ``shown_as`` is how messages name its value ("the test set's loader")."""
 
     expr: str
+    shown_as: str = ""
 
     def __post_init__(self) -> None:
         problem = expression_problem(self.expr)
@@ -93,6 +122,13 @@ class ValueArg(msgspec.Struct, frozen=True, tag="value"):
     value: Any
 
 
+class ChoiceArg(msgspec.Struct, frozen=True, tag="choose"):
+    """One of several literal values: trial k takes the k-th (cycling), so that a function
+    is tried on other values of a scalar argument too."""
+
+    values: tuple[Any, ...]
+
+
 def expression_problem(expr: str) -> str:
     """Why ``expr`` is not a Python expression, or ""."""
     try:
@@ -102,7 +138,7 @@ def expression_problem(expr: str) -> str:
     return ""
 
 
-Arg = TensorArg | ExprArg | ValueArg
+Arg = TensorArg | ExprArg | ValueArg | ChoiceArg
 
 
 class Probe(msgspec.Struct, frozen=True, kw_only=True, tag_field="probe"):
@@ -120,8 +156,10 @@ class ValueProbe(Probe, frozen=True, kw_only=True, tag="value"):
 
 
 class CallProbe(Probe, frozen=True, kw_only=True, tag="call"):
-    """Call a function ``trials`` times on generated arguments (``Called``)."""
+    """Call a function ``trials`` times on generated arguments (``Called``); trial k gives
+    each named size of ``sizes`` its k-th value (cycling), the same for every argument."""
 
+    sizes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     args: tuple[Arg, ...] = ()
     kwargs: tuple[tuple[str, Arg], ...] = ()
     trials: int = 1
@@ -173,7 +211,6 @@ class RunRequest:
     # Paths the code may neither read nor write: the course (its solutions), the tutor's
     # home (progress), the learner's home and folder. Enforced where the sandbox can.
     protect: tuple[str, ...] = ()
-    isolate_cuda: bool = False  # apply every layer to CUDA runs too
 
 
 @dataclass
@@ -181,7 +218,8 @@ class RunResult:
     """What a run produced, or a structured reason why it produced nothing."""
 
     status: Status
-    values: dict[str, Any] = field(default_factory=dict)  # probe id -> decoded value
+    # probe id -> decoded value; for ``error``, what the code had defined when it raised
+    values: dict[str, Any] = field(default_factory=dict)
     error: Any = None  # a values.ErrorInfo, for error, setup_error and memory
     stdout: str = ""
     stderr: str = ""
@@ -189,8 +227,13 @@ class RunResult:
     device: str = ""  # the device the code really ran on
     exit_code: int | None = None  # for exited
     signal: str = ""  # for crashed: "SIGSEGV"
-    failed_in: str = ""  # for setup_error: "setup", or the probe whose inputs failed
+    failed_in: str = ""  # setup_error: "setup", or the probe whose inputs failed; timeout: "start"
     detail: str = ""  # for protocol: what was wrong on the channel (technical)
+    # Measured from when the step's code started (None: it never started, or not measured):
+    cpu_s: float | None = None  # CPU time the code used
+    code_s: float | None = None  # wall-clock time since it started
+    waited_s: float | None = None  # time it was ready to run but waited for a CPU (Linux)
+    load: float | None = None  # the machine's load per CPU at the end (1-minute average)
     isolation: dict[str, dict[str, Any]] = field(default_factory=dict)  # layer -> report
     wire: object = None  # the sandbox's own record, forwarded to a judge; never read here
 

@@ -11,14 +11,19 @@ binds this thread only, and the report says so), in this order:
    (as root, or in a delegated subtree). The only process-count bound that holds for root.
 3. User + network namespace: no network at all (TCP, UDP, even the host's loopback), and
    RLIMIT_NPROC counting this run's processes from zero.
-4. Landlock: read only where Python, torch and the data live, minus the protected paths
+4. A mount namespace inside it, with a private, size-limited tmpfs on /dev/shm that
+   disappears with the run's last process.
+5. Landlock: read only where Python, torch and the data live, minus the protected paths
    (the course, the tutor's home, the learner's home and folder); write only in the run's
-   folder and /dev/shm; no TCP; no signals to processes outside the sandbox (the tutor).
+   folder and the private /dev/shm (the machine's /dev/shm stays denied); no TCP; no signals
+   to processes outside the sandbox (the tutor). CUDA runs may also use the NVIDIA device
+   nodes and read what the driver needs.
 
 A layer the kernel refuses is skipped; the run goes on, and the report (sent in the result
-header as ``isolation``) says which layers hold and why the others do not. Namespaces and
-Landlock are not applied to CUDA runs unless the request says so: nobody has verified here
-that CUDA works under them. Nothing in this module imports torch.
+header as ``isolation``) says which layers hold and why the others do not. The device is
+decided before the worker starts (``tutor.sandbox.gpu``): a CPU run gets every layer
+whatever drivers exist, and a CUDA run every layer except one the tutor's CUDA probe found
+to break CUDA (``Request.cuda_off``, with the reason). Nothing in this module imports torch.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ from tutor.sandbox import reaper
 if TYPE_CHECKING:
     from tutor.sandbox.wire import Request
 
-CUDA_UNVERIFIED = "not applied to CUDA runs (unverified)"
 GPU_RUNS_ENV = "PYTORCH_TUTOR_GPU_RUNS"
 CGROUP_PARENT = "pytorch-tutor"
 CGROUP_STALE_S = 30.0  # an empty run cgroup older than this is removed by a later run
@@ -76,23 +80,44 @@ def _write(path: str, text: str) -> None:
 
 
 def apply(request: Request, run_dir: str) -> Report:
-    """Apply every layer this kernel allows; never raises. Returns the layer report."""
+    """Apply every layer this kernel allows; never raises. Returns the layer report.
+
+    Only a concrete ``cuda`` device makes a CUDA run (the tutor decides ``auto`` before the
+    worker starts); whatever else arrives is isolated as a CPU run."""
     report: Report = {}
-    cuda = request.device.startswith("cuda") or request.device == "auto"
-    if cuda and request.gpu is not None:
-        report["gpu slot"] = _layer(take_gpu_slot, request.gpu.dir, request.gpu.slots)
+    cuda = request.device.startswith("cuda")
+    off = request.cuda_off if cuda else {}
+    if cuda:
+        os.environ["CUDA_CACHE_PATH"] = os.path.join(run_dir, ".nv", "ComputeCache")
+        if request.gpu is not None:
+            report["gpu slot"] = _layer(take_gpu_slot, request.gpu.dir, request.gpu.slots)
     processes = request.limits.processes
     token = os.environ.get(reaper.TOKEN_VAR, "")
     report["cgroup"] = _layer(enter_cgroup, token, processes)
-    if cuda and not request.isolate_cuda:
-        for name in ("namespaces", "processes", "landlock"):
-            report[name] = {"active": False, "detail": CUDA_UNVERIFIED}
-        return report
-    report["namespaces"] = _layer(enter_namespaces)
+    report["namespaces"] = _off(off, "namespaces") or _layer(enter_namespaces)
     in_userns = report["namespaces"]["active"]
+    shm = _layer(private_shm) if in_userns else {"active": False, "detail": "needs the namespaces"}
     report["processes"] = _layer(limit_processes, processes, in_userns)
-    report["landlock"] = _layer(restrict, run_dir, request.protect, [request.data_dir], cuda)
+    report["landlock"] = _off(off, "landlock") or _layer(
+        restrict, run_dir, request.protect, [request.data_dir], cuda, shm["active"])
+    report["shm"] = _shm_report(shm, report["landlock"]["active"])
     return report
+
+
+def _off(off: dict[str, str], layer: str) -> dict[str, Any] | None:
+    """The report of a layer the tutor's CUDA probe left off for CUDA runs, or None."""
+    if layer not in off:
+        return None
+    return {"active": False, "detail": f"OFF for GPU runs: {off[layer]}"}
+
+
+def _shm_report(private: dict[str, Any], landlocked: bool) -> dict[str, Any]:
+    if private["active"]:
+        return private
+    if landlocked:
+        return {"active": True, "detail": "the machine's /dev/shm is denied (Landlock); no "
+                                          f"private one: {private['detail']}"}
+    return {"active": False, "detail": f"shared with the machine: {private['detail']}"}
 
 
 def _layer(action: Callable[..., str], *args: Any) -> dict[str, Any]:
@@ -114,6 +139,10 @@ def thread_count() -> int:
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+SHM = "/dev/shm"
+SHM_BYTES = 512 * 1024 * 1024  # a DataLoader's workers pass batches through it
 
 
 def enter_namespaces() -> str:
@@ -132,6 +161,24 @@ def enter_namespaces() -> str:
     except OSError as exc:
         return f"no network; user ids unmapped ({exc.strerror})"
     return "no network (own network namespace: TCP and UDP unreachable)"
+
+
+def private_shm(size: int = SHM_BYTES) -> str:
+    """A mount namespace (in the fresh user namespace) with its own tmpfs on /dev/shm:
+    what the run writes there is bounded, seen by no other process and freed with the run.
+    Must follow ``enter_namespaces`` while still single-threaded."""
+    libc = _libc()
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    if libc.unshare(CLONE_NEWNS) != 0:
+        raise _failed("unshare(CLONE_NEWNS)")
+    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        raise _failed("making the mounts private")
+    options = f"size={size},mode=1777".encode()
+    if libc.mount(b"tmpfs", SHM.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  options) != 0:
+        raise _failed(f"mounting a tmpfs on {SHM}")
+    return f"private /dev/shm ({size // (1024 * 1024)} MiB), gone with the run"
 
 
 def limit_processes(count: int, in_userns: bool) -> str:
@@ -328,8 +375,11 @@ SCOPE_SIGNAL = 1 << 1
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
 READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
 ALL_FS = (1 << 16) - 1
-DEVICES_RW = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
-CUDA_DEVICE_PREFIXES = ("nvidia", "dri")
+DEV = "/dev"
+DEVICES_RW = ("null", "zero", "full", "random", "urandom")
+CUDA_DEVICE_PREFIXES = ("nvidia", "dri")  # nvidia0.., nvidiactl, nvidia-uvm*, nvidia-caps, dri
+CUDA_READ = ("/proc/driver/nvidia", "/sys", "/usr/local/cuda", "/usr/lib/wsl",
+             "/run/nvidia-persistenced")
 SYSTEM_ROOTS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt",
                 "/proc", "/sys")
 
@@ -414,16 +464,17 @@ class Ruleset:
 
 
 def restrict(run_dir: str, protected: Iterable[str], readable: Iterable[str],
-             cuda: bool = False) -> str:
+             cuda: bool = False, shm: bool = False) -> str:
     """Landlock this process: read where Python, torch and ``readable`` live (minus
-    ``protected``), write in ``run_dir`` and /dev/shm only. Single-threaded callers only:
-    the ruleset binds the calling thread and the threads and processes it starts later."""
+    ``protected``), write in ``run_dir`` only, and in /dev/shm if ``shm`` says that it is the
+    run's private one; a CUDA run also uses the NVIDIA device nodes. Single-threaded callers
+    only: the ruleset binds the calling thread and the threads and processes it starts."""
     abi = landlock_abi()
     if abi < 1:
         raise OSError("Landlock is not available (Linux 5.13+ with Landlock enabled)")
     ruleset = Ruleset(abi)
     try:
-        _allow_all(ruleset, run_dir, protected, readable, cuda)
+        _allow_all(ruleset, run_dir, protected, readable, cuda, shm)
     except BaseException:
         os.close(ruleset.fd)
         raise
@@ -434,20 +485,23 @@ def restrict(run_dir: str, protected: Iterable[str], readable: Iterable[str],
 
 
 def _allow_all(ruleset: Ruleset, run_dir: str, protected: Iterable[str],
-               readable: Iterable[str], cuda: bool) -> None:
-    roots = list(python_roots()) + _resolved(readable)
+               readable: Iterable[str], cuda: bool, shm: bool) -> None:
+    roots = list(python_roots()) + _resolved([*readable, *(CUDA_READ if cuda else ())])
     for path in readable_paths(roots, protected, resolved=True):
         ruleset.allow(path, READ)
-    ruleset.allow("/dev", READ | FS_IOCTL_DEV)
+    for path in [DEV] if shm else readable_paths([DEV], [SHM]):  # the machine's: not even read
+        ruleset.allow(path, READ | FS_IOCTL_DEV)
     for device in DEVICES_RW:
-        ruleset.allow(device, READ | FS_WRITE_FILE | FS_TRUNCATE | FS_IOCTL_DEV)
+        ruleset.allow(os.path.join(DEV, device),
+                      READ | FS_WRITE_FILE | FS_TRUNCATE | FS_IOCTL_DEV)
     if cuda:
-        for name in _listdir("/dev"):
+        for name in _listdir(DEV):
             if name.startswith(CUDA_DEVICE_PREFIXES):
-                ruleset.allow(os.path.join("/dev", name), ALL_FS)
-    for writable in ("/dev/shm", run_dir):
-        if not ruleset.allow(writable, ALL_FS) and writable == run_dir:
-            raise OSError(f"the run folder {run_dir} is missing")
+                ruleset.allow(os.path.join(DEV, name), ALL_FS)
+    if shm:
+        ruleset.allow(SHM, ALL_FS)
+    if not ruleset.allow(run_dir, ALL_FS):
+        raise OSError(f"the run folder {run_dir} is missing")
 
 
 @functools.cache
@@ -459,7 +513,7 @@ def python_roots() -> tuple[str, ...]:
     roots += [p for p in sys.path if p and os.path.isabs(p)]
     roots += [os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))]
     roots.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tutor/
-    for var in ("LD_LIBRARY_PATH", "CUDA_HOME"):
+    for var in ("LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH"):
         roots += [p for p in os.environ.get(var, "").split(os.pathsep) if os.path.isabs(p)]
     return tuple(_resolved(roots))
 

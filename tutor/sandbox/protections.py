@@ -3,6 +3,8 @@
 Each kernel layer is tried in a forked child (whatever it changes dies with the child), the
 way a worker applies it; nothing is read from sysctls, which say too little (Ubuntu's
 AppArmor user-namespace restriction, for one, shows in no sysctl a program can trust).
+With an NVIDIA driver, the CUDA probe (``tutor.sandbox.gpu``) says which layers GPU runs keep:
+one it left off is listed as "<layer> for GPU runs", inactive, with the reason.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from collections.abc import Callable
 
 from tutor.core.doctor import Protection
 from tutor.core.runs import Limits
-from tutor.sandbox import isolation, reaper
+from tutor.sandbox import gpu, isolation, reaper
 from tutor.sandbox.zygote import WARM_RUNS_SHARING
 
-CUDA_NOTE = "; " + isolation.CUDA_UNVERIFIED
+GPU_SUFFIX = " for GPU runs"  # a layer's entry for CUDA runs, beside the one for CPU runs
+GPU_LAYERS = (("namespaces", "network isolation"), ("landlock", "filesystem isolation"))
 
 
 def _try_in_fork(action: Callable[[], object], timeout: float = 10.0) -> tuple[bool, str]:
@@ -78,6 +81,15 @@ def _namespaces() -> str:
     finally:
         probe.close()
     raise OSError("the namespace still reaches 127.0.0.1")
+
+
+def _shm(name: str) -> str:
+    """Mount the private /dev/shm as a worker does and write ``name`` in it."""
+    isolation.enter_namespaces()
+    detail = isolation.private_shm(1024 * 1024)
+    with open(os.path.join(isolation.SHM, name), "w") as f:
+        f.write("x")
+    return detail
 
 
 def _process_count() -> str:
@@ -181,30 +193,37 @@ def detect() -> list[Protection]:
                    "subreaper + run token: children and setsid() grandchildren are killed"
                    if subreaper else "only the process group is killed on this platform"),
         Protection("resource limits", rlimits,
-                   "CPU time, memory (RLIMIT_DATA, not on CUDA), file size, open files, no core"
-                   if rlimits else "rlimits are not available here"),
+                   "CPU time of the step's code (its `timeout`, counted from when it starts: "
+                   "a busy machine does not stop it), memory (RLIMIT_DATA, not on CUDA), file "
+                   "size, open files, no core" if rlimits else "rlimits are not available here"),
         Protection("wall-clock timeout", True,
-                   "per step; the whole tree is killed at the limit; output is capped"),
+                   "a backstop (3 x the step's timeout + 10 s) for code that sleeps or waits; "
+                   "the whole tree is killed at the limit; output is capped"),
+        Protection("nothing outlives the tutor", hasattr(os, "fork"),
+                   "a sentinel per run ends it and removes its folder however the tutor ends "
+                   "(kill -9 included); stale folders are swept at start"
+                   if hasattr(os, "fork") else "needs fork"),
     ]
     if not linux:
         return found + [Protection(name, False, "Linux only") for name in (
-            "network isolation", "filesystem isolation", "TCP block", "signal scoping",
-            "process count", "process cgroup")] + [_gpu()]
-    return found + _kernel_layers() + [_gpu()] + _optional_layers()
+            "network isolation", "filesystem isolation", "private /dev/shm", "TCP block",
+            "signal scoping", "process count", "process cgroup")] + [_gpu()]
+    return found + _kernel_layers() + [_gpu(), *gpu_layers()] + _optional_layers()
 
 
 def _kernel_layers() -> list[Protection]:
     layers = []
     ok, why = _try_in_fork(_namespaces)
     layers.append(Protection("network isolation", ok, (
-        "own user + network namespace: no network at all (TCP and UDP)" + CUDA_NOTE) if ok
+        "own user + network namespace: no network at all (TCP and UDP)") if ok
         else f"not available: {why}"))
     abi = isolation.landlock_abi()
-    ok, why = _landlock("files")
-    layers.append(Protection("filesystem isolation", ok, (
-        f"Landlock {why.split(':')[0]}: writes only in the run's folder and /dev/shm; the "
-        "course's solutions, progress.json, your home and your other steps cannot be read"
-        + CUDA_NOTE) if ok else f"not available: {why}"))
+    files, why = _landlock("files")
+    layers.append(Protection("filesystem isolation", files, (
+        f"Landlock {why.split(':')[0]}: writes only in the run's folder and its private "
+        "/dev/shm; the course's solutions, progress.json, your home and your other steps "
+        "cannot be read") if files else f"not available: {why}"))
+    layers.append(_shm_layer(files))
     ok, why = _landlock("tcp") if abi >= 4 else (False, "needs Landlock ABI 4 "
                                                                 f"(Linux 6.7); this is {abi}")
     layers.append(Protection("TCP block", ok,
@@ -226,6 +245,41 @@ def _kernel_layers() -> list[Protection]:
         f"pids.max: {per_run} processes per cold run, {per_run * WARM_RUNS_SHARING} shared by "
         "the warm runs of one tutor") if ok else f"not available: {why}"))
     return layers
+
+
+def _shm_layer(landlock: bool) -> Protection:
+    name = f"pytorch-tutor-doctor-{os.getpid()}"
+    ok, why = _try_in_fork(lambda: _shm(name))
+    leaked = os.path.join(isolation.SHM, name)
+    if os.path.exists(leaked):  # the tmpfs was not private after all
+        with contextlib.suppress(OSError):
+            os.remove(leaked)
+        ok, why = False, "what a run wrote there was seen outside it"
+    if ok:
+        return Protection("private /dev/shm", True, (
+            f"each run gets its own ({isolation.SHM_BYTES // (1024 * 1024)} MiB tmpfs in a "
+            "mount namespace), seen by no other process and gone with the run"))
+    if landlock:
+        return Protection("private /dev/shm", True, f"not private here ({why}), so Landlock "
+                          "denies the machine's /dev/shm (DataLoader workers cannot use it)")
+    return Protection("private /dev/shm", False, f"shared with the machine: {why}")
+
+
+def gpu_layers() -> list[Protection]:
+    """The layers GPU runs keep, as the CUDA probe found them (none without a driver)."""
+    found = gpu.plan()
+    if not found.probed:
+        return []
+    if not found.usable:
+        return [Protection("GPU runs", False, f"{found.detail}; `auto` runs on the CPU, "
+                           "with every layer; a run asked for cuda gets every layer too")]
+    listed = [Protection("GPU runs", True, found.detail)]
+    for layer, name in GPU_LAYERS:
+        if layer in found.off:
+            listed.append(Protection(name + GPU_SUFFIX, False, found.off[layer]))
+        else:
+            listed.append(Protection(name + GPU_SUFFIX, True, "CUDA initialised under it"))
+    return listed
 
 
 def _remove_doctor_cgroups() -> None:

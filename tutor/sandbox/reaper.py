@@ -106,7 +106,11 @@ def kill_tree(root: int, token: str | None, patience_s: float = 5.0) -> int:
             targets.add(root)
         alive = {pid for pid in targets if table.get(pid, (0, "Z"))[1] not in ("Z", "X")}
         alive.discard(os.getpid())
-        if not alive:
+        # A killed child of a killed root is reparented (away from our tree) while it
+        # dies: wait for what we signalled too, without signalling it again (its pid could
+        # be reused by then, and SIGKILL is already pending on it).
+        dying = {pid for pid in signalled if table.get(pid, (0, "Z"))[1] not in ("Z", "X")}
+        if not alive and not dying:
             break
         for pid in alive:
             with contextlib.suppress(OSError):
@@ -121,11 +125,13 @@ def kill_tree(root: int, token: str | None, patience_s: float = 5.0) -> int:
     return len(signalled)
 
 
-def kill_descendants(pid: int, rounds: int = 50) -> None:
-    """SIGKILL every descendant of ``pid`` (not ``pid`` itself) and reap the ones that are ours."""
+def kill_descendants(pid: int, rounds: int = 50, keep: set[int] | frozenset[int] = frozenset(),
+                     ) -> None:
+    """SIGKILL every descendant of ``pid`` (not ``pid`` itself, nor those in ``keep``) and
+    reap the ones that are ours."""
     for _ in range(rounds):
         table = processes()
-        alive = {p for p in descendants(pid, table) if table[p][1] not in ("Z", "X")}
+        alive = {p for p in descendants(pid, table) - keep if table[p][1] not in ("Z", "X")}
         if not alive:
             break
         for p in alive:

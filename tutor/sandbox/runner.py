@@ -6,20 +6,26 @@ Implements the core's ``Runner`` protocol (``tutor.core.runs``): the cold
 caller. Results are decoded into core values here; a run that produced none gets a
 structured status (timeout, memory, a signal...) and the core words it. Nothing here
 imports torch.
+
+The device is decided here, before the worker starts (``tutor.sandbox.gpu``), so a worker
+isolates itself for the device it will really use. The clock that stops a runaway program is
+the CPU time of the step's code, counted from the worker's ``Started`` message (RLIMIT_CPU,
+set by the worker as the code starts); the wall clock is a backstop: ``Limits.start_s`` until
+the code starts, ``Limits.wall_limit_s`` after. What the code used (CPU, time spent waiting
+for a CPU) is measured for every run, so the core can say when the machine was busy.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import math
 import os
 import queue
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,8 +33,9 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
 from tutor.core.runs import Limits, OutputCallback, RunHandle, RunRequest, RunResult, Status
-from tutor.sandbox import isolation, reaper
+from tutor.sandbox import gpu, isolation, leftovers, reaper, sentinel
 from tutor.sandbox import wire as w
+from tutor.sandbox.usage import process_usage
 
 # Variables a worker may see; everything else in the tutor's environment stays behind.
 ENV_ALLOWLIST = (
@@ -42,32 +49,33 @@ _SIGNAL_STATUS: dict[int, Status] = {
 
 
 def is_cuda(device: str) -> bool:
-    """Whether a run on ``device`` may use CUDA (``auto`` may)."""
-    return device.startswith("cuda") or device == "auto"
+    """Whether a run on ``device`` (as ``gpu.decide`` made it: never ``auto``) uses CUDA."""
+    return device.startswith("cuda")
 
 
 def child_limits(limits: Limits, device: str) -> w.ChildLimits:
     """The limits as the worker applies them: rlimits (no RLIMIT_DATA for CUDA, which
-    reserves address space of the GPU's size) and the result cap."""
+    reserves address space of the GPU's size; CPU time from the code's start) and the
+    result cap."""
     memory = 0 if (is_cuda(device) or not limits.memory_bytes) else int(limits.memory_bytes)
     return w.ChildLimits(
-        cpu_s=int(limits.timeout_s * 2) + 10, data_bytes=memory,
-        fsize_bytes=limits.fsize_bytes, nofile=limits.nofile, processes=limits.processes,
-        result_bytes=limits.result_bytes,
+        cpu_s=math.ceil(limits.timeout_s), start_cpu_s=math.ceil(limits.start_s),
+        data_bytes=memory, fsize_bytes=limits.fsize_bytes, nofile=limits.nofile,
+        processes=limits.processes, result_bytes=limits.result_bytes,
     )
 
 
-def encode_request(request: RunRequest) -> bytes:
-    """The request as the worker reads it from its stdin."""
-    gpu = None
-    if is_cuda(request.device):
-        gpu = w.GpuSlots(dir=isolation.gpu_lock_dir(), slots=isolation.gpu_runs())
+def encode_request(request: RunRequest, device: str, cuda_off: dict[str, str]) -> bytes:
+    """The request as the worker reads it from its stdin, for the device decided for it."""
+    slots = None
+    if is_cuda(device):
+        slots = w.GpuSlots(dir=isolation.gpu_lock_dir(), slots=isolation.gpu_runs())
     return w.pack(w.Request(
         role=request.role, code=request.code, filename=request.filename, setup=request.setup,
         probes=list(request.probes), metrics=list(request.metrics), judge=request.judge,
-        seed=request.seed, device=request.device, data_dir=request.data_dir,
-        threads=request.threads, limits=child_limits(request.limits, request.device),
-        protect=list(request.protect), isolate_cuda=request.isolate_cuda, gpu=gpu,
+        seed=request.seed, device=device, data_dir=request.data_dir,
+        threads=request.threads, limits=child_limits(request.limits, device),
+        protect=list(request.protect), cuda_off=dict(cuda_off), gpu=slots,
     ))
 
 
@@ -79,6 +87,7 @@ class SubprocessRunner:
 
     def __init__(self, python: str | None = None):
         self.spawn = spawn_interpreter(python or sys.executable)
+        leftovers.sweep_once()  # folders of tutors that died before they could remove them
 
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
         return ProcessRun(self.spawn, request, on_output)
@@ -124,15 +133,19 @@ Spawner = Callable[[str, dict[str, str], int], ChildProcess]
 
 def spawn_interpreter(python: str, ready_fd: int | None = None) -> Spawner:
     """With ``ready_fd``, the worker imports torch before it reads its request and writes
-    one byte to ``ready_fd`` once it has (a spare, see ``tutor.sandbox.spare``)."""
+    one byte to ``ready_fd`` once it has (a spare, see ``tutor.sandbox.spare``). Each worker
+    gets the tutor's lifeline, for its sentinel (``tutor.sandbox.sentinel``)."""
     preload = [] if ready_fd is None else ["--preload", str(ready_fd)]
     keep = (ready_fd,) if ready_fd is not None else ()
 
     def spawn(run_dir: str, env: dict[str, str], result_fd: int) -> ChildProcess:
+        lifeline = sentinel.lifeline()
         return subprocess.Popen(
-            [python, "-I", "-u", "-B", "-m", "tutor.sandbox.child", str(result_fd), *preload],
+            [python, "-I", "-u", "-B", "-m", "tutor.sandbox.child", str(result_fd), *preload,
+             "--lifeline", str(lifeline)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=run_dir, env=env, pass_fds=(result_fd, *keep), start_new_session=True,
+            cwd=run_dir, env=env, pass_fds=(result_fd, lifeline, *keep),
+            start_new_session=True,
         )
 
     return spawn
@@ -147,35 +160,45 @@ class Launched:
     run_dir: str
     token: str
     results: BinaryIO
+    dir_lock: int | None = None  # held while the folder is in use (``tutor.sandbox.leftovers``)
 
 
 def launch(spawn: Spawner, threads: int) -> Launched:
     """Start a worker with a fresh folder, run token and result channel."""
     token = secrets.token_hex(8)
-    run_dir = tempfile.mkdtemp(prefix="pytorch-tutor-run-")
+    run_dir, dir_lock = leftovers.make(leftovers.RUN_PREFIX)
     read_fd, write_fd = os.pipe()
     try:
         proc = spawn(run_dir, child_env(token, run_dir, threads), write_fd)
     except BaseException:
         os.close(read_fd)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        leftovers.release(run_dir, dir_lock)
         raise
     finally:
         os.close(write_fd)
-    return Launched(proc, run_dir, token, os.fdopen(read_fd, "rb"))
+    return Launched(proc, run_dir, token, os.fdopen(read_fd, "rb"), dir_lock)
 
 
 class ProcessRun:
     """One worker process, its three channels and its deadline."""
 
     def __init__(self, spawn: Spawner, request: RunRequest, on_output: OutputCallback | None,
-                 launched: Launched | None = None):
+                 launched: Launched | None = None,
+                 decided: tuple[str, dict[str, str]] | None = None):
         """Runs ``request`` in ``launched``, a worker ``spawn`` started ahead (a spare), or
-        else in one ``spawn`` starts now."""
+        else in one ``spawn`` starts now; ``decided`` (the CUDA probe's trials) gives the
+        device and the layers off instead of ``tutor.sandbox.gpu``."""
         self.request = request
         self.on_output = on_output
         self.started = time.monotonic()
-        self.deadline = self.started + request.limits.timeout_s
+        self.deadline = self.started + request.limits.start_s
+        if decided is None:
+            device = gpu.decide(request.device)
+            decided = device, gpu.layers_off(device)
+        self.device, self.cuda_off = decided
+        self.code_started: float | None = None  # when the worker said its code started
+        self.opening: w.Started | None = None
+        self.sampled: tuple[float, float | None] | None = None  # (CPU, waited) lately
         self.flags: set[str] = set()
         self.messages: queue.Queue[tuple[str, Any, list[bytes]]] = queue.Queue()
         self.stdout_parts: list[str] = []
@@ -187,7 +210,7 @@ class ProcessRun:
         self.spawned_by = spawn
         worker = launched or launch(spawn, request.threads)
         self.proc, self.run_dir, self.token = worker.proc, worker.run_dir, worker.token
-        self.results = worker.results
+        self.results, self.dir_lock = worker.results, worker.dir_lock
         self.readers = [
             threading.Thread(target=self._read_stdout, daemon=True),
             threading.Thread(target=self._read_stderr, daemon=True),
@@ -197,7 +220,7 @@ class ProcessRun:
             reader.start()
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(encode_request(request))
+            self.proc.stdin.write(encode_request(request, self.device, self.cuda_off))
             self.proc.stdin.flush()
             if not request.judge:
                 self.proc.stdin.close()
@@ -238,15 +261,19 @@ class ProcessRun:
             size += len(chunk)
 
     def _read_results(self) -> None:
-        """The worker's result, then a judge's metrics; anything else is a protocol error."""
+        """``Started``, the worker's result, then a judge's metrics; anything else is a
+        protocol error."""
         limit = self.request.limits.result_bytes
-        kinds: list[type[w.Header]] = [w.Result, w.Measured] if self.request.judge else [w.Result]
         try:
-            for kind in kinds:
-                header, blobs = w.read_message(self.results, kind, limit)
-                self.messages.put(("message", header, blobs))
-                if isinstance(header, w.Result) and header.status != "ok":
-                    break
+            opening, blobs = w.read_opening(self.results, limit)
+            if isinstance(opening, w.Started):
+                self.messages.put(("started", opening, []))
+                result, blobs = w.read_message(self.results, w.Result, limit)
+            else:
+                result = opening
+            self.messages.put(("message", result, blobs))
+            if self.request.judge and result.status == "ok":
+                self.messages.put(("message", *w.read_message(self.results, w.Measured, limit)))
             if self.results.read(1):
                 self.messages.put(("error", "unexpected bytes after the results", []))
             else:
@@ -277,10 +304,12 @@ class ProcessRun:
                 return ("cancelled", None, [])
             left = self.deadline - time.monotonic()
             if left <= 0:
+                self._sample()
                 return ("timeout", None, [])
             try:
                 event = self.messages.get(timeout=min(left, 0.05))
             except queue.Empty:
+                self._sample()
                 if self.proc.poll() is not None and self.messages.empty():
                     # Exited; give the reader a moment to deliver what it has.
                     try:
@@ -288,9 +317,33 @@ class ProcessRun:
                     except queue.Empty:
                         return ("eof", None, [])
                 continue
+            if event[0] == "started":
+                self._started(event[1])
+                continue
             if event[0] == "message":
                 self._flag("got_message")
+            else:
+                self._sample()  # the end of the channel: the worker's last figures
             return event
+
+    def _started(self, opening: w.Started) -> None:
+        """The step's code started: from now on the backstop is the wall limit."""
+        self.opening = opening
+        self.code_started = time.monotonic()
+        self.deadline = self.code_started + self.request.limits.wall_limit_s
+
+    def _sample(self) -> None:
+        """What the worker has used so far (Linux), for when it is stopped without a word;
+        read before the worker is reaped, its final figures (a zombie keeps them)."""
+        if self.code_started is None:
+            return
+        final = getattr(self.proc, "cpu_s", None)  # a forked worker's, from its parent
+        if final is not None:
+            self.sampled = (final, self.sampled[1] if self.sampled else None)
+        elif self.proc.returncode is None:
+            sample = process_usage(self.proc.pid)
+            if sample is not None:
+                self.sampled = sample
 
     def wait(self) -> RunResult:
         """Wait for the first result (or the end). A judge stays alive for ``judge()``."""
@@ -332,7 +385,7 @@ class ProcessRun:
             self.proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass
-        self.deadline = max(self.deadline, time.monotonic() + 60)
+        self.deadline = max(self.deadline, time.monotonic() + self.request.limits.wall_limit_s)
         kind, measured, measured_blobs = self._next_message()
         try:
             if kind != "message" or not isinstance(measured, w.Measured):
@@ -358,7 +411,7 @@ class ProcessRun:
             with contextlib.suppress(Exception):
                 if stream:
                     stream.close()
-        shutil.rmtree(self.run_dir, ignore_errors=True)
+        leftovers.release(self.run_dir, self.dir_lock)
 
     def _kill(self) -> None:
         adopts_orphans = getattr(self.spawned_by, "adopts_orphans", False)
@@ -385,27 +438,67 @@ class ProcessRun:
     def _result_from(self, event: tuple[str, Any, list[bytes]]) -> RunResult:
         kind, header, blobs = event
         if kind == "message" and isinstance(header, w.Result):
-            return _decoded(header, blobs)
-        if kind == "cancelled" or kind == "timeout":
+            return self._measured(_decoded(header, blobs), header)
+        if kind == "cancelled":
             self._kill()
-            return RunResult("cancelled" if kind == "cancelled" else "timeout")
+            return self._measured(RunResult("cancelled"))
+        if kind == "timeout":
+            self._kill()
+            return self._measured(RunResult(
+                "timeout", failed_in="start" if self.code_started is None else ""))
         for flag, status in _FLAG_STATUS.items():
             if flag in self.flags:
-                return RunResult(status)
+                return self._measured(RunResult(status))
         if kind == "error":
             return RunResult("protocol", detail=str(header))
-        return self._ended_without_result()
+        return self._measured(self._ended_without_result())
 
     def _ended_without_result(self) -> RunResult:
+        self._sample()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=2)
+        self._sample()
         code = self.proc.returncode
         if code is not None and code < 0:
             sig = -code
             known = sig in signal.Signals._value2member_map_
             name = signal.Signals(sig).name if known else str(sig)
-            return RunResult(_SIGNAL_STATUS.get(sig, "crashed"), signal=name)
+            status = _SIGNAL_STATUS.get(sig, "crashed")
+            if status == "killed" and self._past_cpu_limit():
+                status = "cpu_time"  # SIGXCPU ignored: the hard limit's SIGKILL
+            return RunResult(status, signal=name)
         return RunResult("exited", exit_code=code)
+
+    def _past_cpu_limit(self) -> bool:
+        used = self._cpu_used()
+        return used is not None and used >= self.request.limits.timeout_s - 0.5
+
+    def _cpu_used(self, end: float | None = None) -> float | None:
+        if self.opening is None:
+            return None
+        if end is None:
+            end = self.sampled[0] if self.sampled is not None else None
+        return None if end is None else max(0.0, end - self.opening.cpu_s)
+
+    def _measured(self, result: RunResult, header: w.Result | None = None) -> RunResult:
+        """What the code used, from its start: the worker's own figures when it reported,
+        else the last sample taken here."""
+        if self.code_started is None or self.opening is None:
+            return result
+        result.code_s = time.monotonic() - self.code_started
+        if header is not None and header.cpu_s is not None:
+            result.cpu_s = self._cpu_used(header.cpu_s)
+            waited = header.wait_s
+        else:
+            result.cpu_s = self._cpu_used()
+            waited = self.sampled[1] if self.sampled is not None else None
+        if result.status == "cpu_time":  # it used at least its limit: a sample may lag
+            result.cpu_s = max(result.cpu_s or 0.0, self.request.limits.timeout_s)
+        if waited is not None and self.opening.wait_s is not None:
+            result.waited_s = max(0.0, waited - self.opening.wait_s)
+        with contextlib.suppress(OSError, AttributeError):
+            result.load = os.getloadavg()[0] / (os.cpu_count() or 1)
+        return result
 
 
 def _decoded(header: w.Result, blobs: list[bytes]) -> RunResult:
@@ -419,13 +512,14 @@ def _decoded(header: w.Result, blobs: list[bytes]) -> RunResult:
     error = w.error_info(header.error) if header.error is not None else None
     result = RunResult(status, error=error, device=header.device, failed_in=header.failed_in,
                        isolation=isolation)
-    if result.ok:
-        try:
+    if result.ok or (result.status == "error" and header.values):
+        try:  # an error's values are what the code defined before it (a partial verdict)
             result.values = w.values_of(header, blobs)
         except w.FrameError as exc:
             return RunResult("protocol", detail=str(exc), device=header.device,
                              isolation=isolation)
-        result.wire = (header, blobs)
+        if result.ok:
+            result.wire = (header, blobs)
     return result
 
 

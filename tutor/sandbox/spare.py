@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from tutor.core.runs import OutputCallback, RunHandle, RunRequest
-from tutor.sandbox import reaper
+from tutor.sandbox import gpu, leftovers, reaper
 from tutor.sandbox.runner import (
     ChildProcess,
     Launched,
@@ -73,7 +72,7 @@ class Spare:
                 if stream:
                     stream.close()
         os.close(self.ready_fd)
-        shutil.rmtree(self.launched.run_dir, ignore_errors=True)
+        leftovers.release(self.launched.run_dir, self.launched.dir_lock)
 
 
 class SpareRunner:
@@ -92,7 +91,9 @@ class SpareRunner:
 
     # ------------------------------------------------------------------ life cycle
     def warm_up(self) -> None:
-        """Start the missing spares in the background (idempotent)."""
+        """Start the missing spares in the background (idempotent), and the CUDA probe
+        where there is a driver."""
+        gpu.start()
         with self._changed:
             if self._closed or self._filling or len(self._idle) >= self.spares:
                 return

@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from tutor.core.runs import OutputCallback, RunHandle, RunRequest
-from tutor.sandbox import reaper
+from tutor.sandbox import gpu, leftovers, reaper
 from tutor.sandbox.runner import ChildProcess, ProcessRun, SubprocessRunner, child_env
 from tutor.sandbox.spare import SpareRunner
 
@@ -51,10 +51,11 @@ class _Forked:
         self.pid = pid
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.returncode: int | None = None
+        self.cpu_s: float | None = None  # its CPU time in all, once it ended
         self._ended = threading.Event()
 
-    def ended(self, code: int) -> None:
-        self.returncode = code
+    def ended(self, code: int, cpu_s: float | None = None) -> None:
+        self.returncode, self.cpu_s = code, cpu_s
         self._ended.set()
 
     def poll(self) -> int | None:
@@ -94,11 +95,14 @@ class WarmRunner:
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._token = "warm-" + secrets.token_hex(8)  # tags this warm parent alone
+        self._home: tuple[str, int | None] | None = None  # its folder, and the folder's lock
         self.spawn = _OrphanAdopting(self._spawn)  # what ProcessRun starts workers with
 
     # ------------------------------------------------------------------ life cycle
     def warm_up(self) -> None:
-        """Start the warm parent in the background (idempotent)."""
+        """Start the warm parent in the background (idempotent), and the CUDA probe where
+        there is a driver."""
+        gpu.start()
         why = "fork is unsafe or unavailable on this platform" if not fork_is_safe() else None
         if why is None:
             with self._lock:
@@ -111,7 +115,7 @@ class WarmRunner:
     def _start_parent(self) -> str | None:
         """Starts the warm parent and its listener (the lock held); why it could not, or None."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        home = tempfile.mkdtemp(prefix="pytorch-tutor-warm-")
+        home, lock = self._home = leftovers.make(leftovers.WARM_PREFIX)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the parent)
         try:
             self._proc = subprocess.Popen(
@@ -123,6 +127,8 @@ class WarmRunner:
             )
         except OSError as exc:
             ours.close()
+            leftovers.release(home, lock)
+            self._home = None
             return f"cannot start the warm parent: {exc}"
         finally:
             theirs.close()
@@ -131,10 +137,11 @@ class WarmRunner:
         return None
 
     def close(self) -> None:
-        """Stop the warm parent and every worker it still has."""
+        """Stop the warm parent and every worker it still has, and remove its folder
+        (torch's caches in it included)."""
         with self._lock:
-            proc, control = self._proc, self._control
-            self._proc = self._control = None
+            proc, control, home = self._proc, self._control, self._home
+            self._proc = self._control = self._home = None
         if control is not None:
             with contextlib.suppress(OSError):
                 control.close()
@@ -144,6 +151,8 @@ class WarmRunner:
             reaper.kill_tree(proc.pid, self._token)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=2)
+        if home is not None:
+            leftovers.release(*home)
 
     def __enter__(self) -> WarmRunner:
         return self
@@ -203,7 +212,7 @@ class WarmRunner:
             early = self._workers.pop(-pid, None)  # its exit overtook the reply
             self._workers[pid] = child
         if early is not None:
-            child.ended(early.returncode or 0)
+            child.ended(early.returncode or 0, early.cpu_s)
         return child
 
     def _listen(self) -> None:
@@ -220,7 +229,8 @@ class WarmRunner:
             if message.get("ready"):
                 self._ready.set()
             elif "exit" in message:
-                self._worker_ended(int(message["exit"]), int(message["code"]))
+                self._worker_ended(int(message["exit"]), int(message["code"]),
+                                   message.get("cpu"))
             elif "id" in message:
                 slot = self._pending.pop(int(message["id"]), None)
                 if slot is not None:
@@ -228,15 +238,15 @@ class WarmRunner:
                     slot[0].set()
         self._fail(self._why_dead())
 
-    def _worker_ended(self, pid: int, code: int) -> None:
+    def _worker_ended(self, pid: int, code: int, cpu_s: float | None) -> None:
         with self._lock:
             child = self._workers.pop(pid, None)
             if child is None:  # reply not processed yet: remember the exit
                 placeholder = _Forked(pid, None, None, None)
-                placeholder.returncode = code
+                placeholder.returncode, placeholder.cpu_s = code, cpu_s
                 self._workers[-pid] = placeholder
                 return
-        child.ended(code)
+        child.ended(code, cpu_s)
 
     def _why_dead(self) -> str:
         try:

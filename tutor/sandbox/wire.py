@@ -123,18 +123,50 @@ class ModuleV(Value, tag="module"):
 class OpaqueV(Value, tag="opaque"):
     type: str
     repr: str
+    length: Size | None = None
+    details: dict[Short, int | Short] = {}
+
+
+MAX_FRAMES = 64  # after the worker collapsed recursion and left out the middle of the rest
+MAX_OPERANDS = 8
+Column = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Text = Annotated[str, msgspec.Meta(max_length=1000)]
 
 
 class FrameV(msgspec.Struct):
+    """One line of the learner's code in a traceback; ``col``/``end_col`` (characters into
+    ``text``) mark the expression that failed, where it lies on that one line."""
+
     line: int | None
-    name: str = ""
-    text: str = ""
+    name: Name = ""
+    text: Text = ""
+    col: Column | None = None
+    end_col: Column | None = None
+    repeats: Size = 0  # the same frame again, this many more times (recursion)
+    hidden: Size = 0  # frames left out after this one
+
+
+class OperandV(msgspec.Struct, kw_only=True):
+    """One operand of the failing expression: what it is, never what it holds."""
+
+    text: Text  # the operand's source, as the learner wrote it
+    type: Name
+    shape: Annotated[list[Size], msgspec.Meta(max_length=MAX_RANK)] | None = None
+    dtype: Short = ""
+    device: Short = ""
+    detail: Text = ""  # a torch layer's own settings ("in_features=784, out_features=10")
+    items: Size | None = None  # the length of a list or a tuple
+    of: Name = ""  # the type all its items share
+    within: Text = ""  # the operand this one is a part of
 
 
 class ErrorV(msgspec.Struct):
-    type: str
-    message: str
-    frames: list[FrameV] = []
+    type: Name
+    message: Annotated[str, msgspec.Meta(max_length=8000)]
+    frames: Annotated[list[FrameV], msgspec.Meta(max_length=MAX_FRAMES)] = []
+    expression: Text = ""  # the failing expression on the last frame's line
+    operands: Annotated[list[OperandV], msgspec.Meta(max_length=MAX_OPERANDS)] = []
 
 
 class RaisedV(Value, tag="raised"):
@@ -145,6 +177,7 @@ class CalledV(Value, tag="called"):
     results: list[AnyValue]
     args: list[list[AnyValue]]
     kwargs: list[list[tuple[str, AnyValue]]]
+    mutated: list[list[Annotated[str, msgspec.Meta(max_length=64)]]] = []
 
 
 class BuiltV(Value, tag="built"):
@@ -168,7 +201,8 @@ class Header(msgspec.Struct, kw_only=True):
 class ChildLimits(msgspec.Struct, kw_only=True):
     """The limits as the worker applies them to itself (rlimits and caps)."""
 
-    cpu_s: int = 0
+    cpu_s: int = 0  # CPU seconds of the step's code, counted from when it starts
+    start_cpu_s: int = 0  # CPU seconds before it (importing torch): RLIMIT_CPU until then
     data_bytes: int = 0  # 0: no RLIMIT_DATA (CUDA runs)
     fsize_bytes: int = 0
     nofile: int = 0
@@ -195,13 +229,21 @@ class Request(Header, tag="request"):
     threads: int = 1
     limits: ChildLimits = msgspec.field(default_factory=ChildLimits)
     protect: list[str] = []
-    isolate_cuda: bool = False
+    cuda_off: dict[str, str] = {}  # layers a CUDA run goes without, and why (the probe's)
     gpu: GpuSlots | None = None
 
 
 class Layer(msgspec.Struct):
     active: bool
     detail: str
+
+
+class Started(Header, tag="started"):
+    """Sent as the step's code (its setup, then the program) starts: what the worker had
+    used until then, so that the tutor counts the code's own CPU and waiting from here."""
+
+    cpu_s: float  # CPU time of the worker so far (interpreter, torch import)
+    wait_s: float | None = None  # time it spent ready to run but waiting for a CPU (Linux)
 
 
 class Result(Header, tag="result"):
@@ -214,6 +256,8 @@ class Result(Header, tag="result"):
     error: ErrorV | None = None
     failed_in: str = ""
     values: dict[str, AnyValue] = {}
+    cpu_s: float | None = None  # the worker's CPU time at the end (``Started`` has the start)
+    wait_s: float | None = None
 
 
 class Measured(Header, tag="measured"):
@@ -223,6 +267,7 @@ class Measured(Header, tag="measured"):
 
 
 H = TypeVar("H", bound=Header)
+Opening = Started | Result  # a worker's first message: its code started, or it never ran
 
 
 # --------------------------------------------------------------------------- framing
@@ -239,6 +284,18 @@ def pack(header: Header, blobs: Sequence[bytes] = ()) -> bytes:
 
 def read_message(stream: BinaryIO, kind: type[H], limit: int) -> tuple[H, list[bytes]]:
     """Read exactly one message of type ``kind`` from a blocking stream."""
+    header, blobs = _read(stream, kind, limit)
+    return header, blobs
+
+
+def read_opening(stream: BinaryIO, limit: int) -> tuple[Started | Result, list[bytes]]:
+    """A worker's first message: ``Started`` as its code starts, or at once its ``Result``
+    (it failed before any code ran)."""
+    header, blobs = _read(stream, Opening, limit)
+    return header, blobs
+
+
+def _read(stream: BinaryIO, kind: Any, limit: int) -> tuple[Any, list[bytes]]:
     head = _read_exact(stream, 8)
     if head[:4] != MAGIC:
         raise FrameError("the channel does not start with a message")
@@ -272,7 +329,7 @@ def unpack(data: bytes, kind: type[H], limit: int) -> tuple[H, list[bytes]]:
     return header, blobs
 
 
-def _parse_header(raw: bytes, kind: type[H]) -> H:
+def _parse_header(raw: bytes, kind: Any) -> Any:
     try:
         return _decoder(kind).decode(raw)
     except (msgspec.DecodeError, RecursionError) as exc:
@@ -280,7 +337,7 @@ def _parse_header(raw: bytes, kind: type[H]) -> H:
 
 
 @functools.cache
-def _decoder(kind: type[H]) -> msgspec.json.Decoder[H]:
+def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
     """One decoder per header type: building one takes a millisecond."""
     return msgspec.json.Decoder(kind)
 
@@ -288,7 +345,7 @@ def _decoder(kind: type[H]) -> msgspec.json.Decoder[H]:
 def warm_up() -> None:
     """Build the decoders, and the encoders' view of each value type, once in a warm parent,
     so that no forked worker pays for them (a few milliseconds a run)."""
-    for kind in (Request, Result, Measured):
+    for kind in (Request, Result, Measured, Opening):
         _decoder(kind)
     tensor = TensorV(dtype="float32", shape=[1], blob=0)
     sample: list[AnyValue] = [NoneV(), MissingV(), BoolV(v=True), IntV(v=1), FloatV(v=1.0), StrV(v=""),
@@ -296,7 +353,8 @@ def warm_up() -> None:
               ArrayV(dtype="uint8", shape=[1]), OpaqueV(type="", repr=""),
               ModuleV(type="", n_params=0, n_trainable=0, children=[], params=[],
                       training=False, state={"w": tensor}),
-              RaisedV(error=ErrorV("", "", [FrameV(1)])), CalledV(results=[], args=[], kwargs=[]),
+              RaisedV(error=ErrorV("", "", [FrameV(1)], operands=[OperandV(text="", type="")])),
+              CalledV(results=[], args=[], kwargs=[]),
               BuiltV(module=NoneV())]
     result = Result(status="ok", values={str(i): v for i, v in enumerate(sample)})
     _decoder(Result).decode(_encoder.encode(result))
@@ -337,7 +395,7 @@ def to_value(node: AnyValue, blobs: list[bytes], depth: int = 0) -> Any:
     if isinstance(node, RaisedV):
         return v.Raised(error_info(node.error))
     if isinstance(node, OpaqueV):
-        return v.Opaque(node.type, node.repr[:500])
+        return v.Opaque(node.type, node.repr[:500], node.length, dict(list(node.details.items())[:8]))
     if isinstance(node, CalledV):
         return _called(node, blobs, depth)
     if isinstance(node, BuiltV):
@@ -353,8 +411,17 @@ def values_of(result: Result | Measured, blobs: list[bytes]) -> dict[str, Any]:
 
 
 def error_info(error: ErrorV) -> v.ErrorInfo:
-    frames = [v.Frame(f.line, f.name, f.text) for f in error.frames]
-    return v.ErrorInfo(error.type, error.message, frames)
+    """An error as the core's value, its text made plain: a worker's terminal escape codes
+    (torch bolds part of some messages) never reach the learner's terminal."""
+    plain = v.plain_text
+    frames = [v.Frame(f.line, plain(f.name), plain(f.text), f.col, f.end_col, f.repeats,
+                      f.hidden) for f in error.frames]
+    operands = [v.Operand(plain(o.text), plain(o.type),
+                          None if o.shape is None else tuple(o.shape), plain(o.dtype),
+                          plain(o.device), plain(o.detail), o.items, plain(o.of), plain(o.within))
+                for o in error.operands]
+    return v.ErrorInfo(plain(error.type), plain(error.message), frames,
+                       plain(error.expression), operands)
 
 
 def _float(value: float | str) -> float:
@@ -426,4 +493,5 @@ def _called(node: CalledV, blobs: list[bytes], depth: int) -> v.Called:
         args=[each(trial) for trial in node.args],
         kwargs=[[(key, to_value(n, blobs, depth + 1)) for key, n in trial]
                 for trial in node.kwargs],
+        mutated=[list(trial) for trial in node.mutated],
     )

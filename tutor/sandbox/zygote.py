@@ -6,8 +6,9 @@ value and no learner data, because a forked child can read all of its parent's m
 
 Protocol, over a SOCK_SEQPACKET socket inherited as ``argv[1]`` (one JSON object a packet):
 the tutor sends ``{"id", "run_dir", "env"}`` with four file descriptors (stdin, stdout,
-stderr, results); we answer ``{"id", "pid"}``, and ``{"exit": pid, "code": returncode}``
-when that worker ends. When the tutor goes away, we kill every worker and leave.
+stderr, results); we answer ``{"id", "pid"}``, and ``{"exit": pid, "code": returncode, "cpu": seconds}``
+when that worker ends. When the tutor goes away (however it ends: the socket closes), we kill
+every worker, remove the run folders they had and our own folder, and leave.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -43,6 +45,7 @@ def main() -> None:
     signal.set_wakeup_fd(wake_w)
     _send(control, {"ready": True, "pid": os.getpid()})
     workers: set[int] = set()
+    folders: dict[int, str] = {}  # each worker's run folder
     sweep_until = 0.0
     while True:
         readable, _, _ = select.select([control.fileno(), wake_r], [], [], 0.5)
@@ -63,8 +66,11 @@ def main() -> None:
                     os.close(fd)
                 continue
             workers.add(pid)
+            folders[pid] = str(json.loads(data).get("run_dir", ""))
             _send(control, {"id": json.loads(data)["id"], "pid": pid})
         ended = _reap(control, workers)
+        for pid in set(folders) - workers:
+            del folders[pid]
         if ended:
             sweep_until = time.monotonic() + SWEEP_FOR_S
         if time.monotonic() < sweep_until:
@@ -72,6 +78,9 @@ def main() -> None:
     for pid in workers:
         reaper.kill_tree(pid, "-")
     reaper.kill_descendants(os.getpid())
+    for folder in [*folders.values(), os.getcwd()]:  # the tutor may not be there to do it
+        if os.path.basename(folder).startswith(("pytorch-tutor-run-", "pytorch-tutor-warm-")):
+            shutil.rmtree(folder, ignore_errors=True)
     os._exit(0)
 
 
@@ -132,14 +141,15 @@ def _reap(control: socket.socket, workers: set[int]) -> bool:
     ended = False
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return ended
         if pid == 0:
             return ended
         if pid in workers:
             workers.discard(pid)
-            _send(control, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+            _send(control, {"exit": pid, "code": os.waitstatus_to_exitcode(status),
+                            "cpu": usage.ru_utime + usage.ru_stime})
             ended = True
 
 
