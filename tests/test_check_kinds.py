@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from tutor.core.checks import KINDS, Check, Outcome
 from tutor.core.checks.base import value_id, value_probe
+from tutor.core.feedback import Finding
 from tutor.core.fields import Name
 from tutor.core.judging import evaluate
 from tutor.core.loader import load_course
@@ -41,9 +42,10 @@ def positive() -> Iterator[type[Check]]:
         def probes(self, index: int) -> list[AnyProbe]:
             return [value_probe(self.var)]
 
-        def judge(self, index: int, outcome: Outcome) -> str | None:
+        def judge(self, index: int, outcome: Outcome) -> Finding | None:
             values = outcome.mine(value_id(self.var)).data
-            return None if (values > self.above).all() else f"`{self.var}` has small values."
+            return None if (values > self.above).all() else Finding(
+                f"`{self.var}` has small values.")
 
     yield Positive
     del KINDS["positive"]

@@ -168,3 +168,29 @@ def test_made_from_maps_each_variable_to_the_names_it_reads():
     tree = ast.parse("a, b = f(x), y\nc = a\nc += z\nif (d := b + 1):\n    pass\n")
     assert made_from(tree) == {"a": {"f", "x", "y"}, "b": {"f", "x", "y"}, "c": {"a", "z", "c"},
                                "d": {"b"}}
+
+
+def test_calls_counts_how_often_a_function_is_called():
+    once = "def conv_out(w):\n    return w // 2\nsizes = [conv_out(28)]\n"
+    assert problem(once, calls={"conv_out": 4}) == (
+        "Your code calls `conv_out(...)` 1 time (on line 3): this step asks for at least 4 "
+        "calls.")
+    four = "sizes = [conv_out(28), conv_out(24), conv_out(12), conv_out(8)]\n"
+    assert problem(four, calls={"conv_out": 4}) is None
+
+
+def test_a_missing_matmul_is_asked_for_as_the_operator():
+    assert problem("y = torch.mm(W, x)\n", uses=("matmul",)) == (
+        "Your code does not use `@`: this step asks you to multiply the matrices with `@` (or "
+        "torch.matmul).")
+
+
+def test_order_names_the_first_pair_that_comes_the_wrong_way_round():
+    loop = ("for images, labels in loader:\n    loss = F.cross_entropy(net(images), labels)\n"
+            "    loss.backward()\n    optimizer.zero_grad()\n    optimizer.step()\n")
+    assert problem(loop, order=("zero_grad", "backward", "step")) == (
+        "Line 3 calls `loss.backward` before line 4 calls `optimizer.zero_grad`: this step "
+        "needs `zero_grad` then `backward` then `step`, in that order (`zero_grad` first).")
+    right = loop.replace("    loss.backward()\n    optimizer.zero_grad()\n",
+                         "    optimizer.zero_grad()\n    loss.backward()\n")
+    assert problem(right, order=("zero_grad", "backward", "step")) is None

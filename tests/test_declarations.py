@@ -67,8 +67,8 @@ def test_several_unknown_fields_in_one_step_are_reported_at_once(course_copy: Pa
         "8:5: unknown field 'hintz' in step 'm.one': did you mean 'hints'?",
         "9:5: unknown field 'expalnation' in step 'm.one': did you mean 'explanation'?",
         "10:5: unknown field 'colour' in step 'm.one' (allowed: accepts, checks, data, "
-        "explanation, hints, id, kind, rejects, requires, setup, solution, starter, timeout, "
-        "title)",
+        "equivalent_mutants, explanation, hints, id, kind, rejects, requires, setup, solution, "
+        "starter, timeout, title)",
     ]
 
 
@@ -146,7 +146,7 @@ def test_an_unknown_check_kind_is_named_with_a_suggestion(course_copy: Path) -> 
 def test_a_check_without_a_kind_or_with_two(course_copy: Path) -> None:
     assert checks(course_copy, "- name: hi\n") == [
         (9, "name: hi", "checks[0] names no check kind: use one of call, compare, expect, "
-                        "metric, module, source, stdout_contains, stdout_matches")]
+                        "metric, module, prints, source, stdout_contains, stdout_matches")]
     assert checks(course_copy, "- compare: x\n  expect: x\n") == [
         (9, "compare: x", "a check has one kind, this one has 2: compare, expect")]
     assert checks(course_copy, "- x\n") == [
@@ -180,15 +180,16 @@ def test_expressions_are_parsed_when_the_course_loads(course_copy: Path) -> None
         (10, "'1 +'}}", "checks[0].kwargs.dim.expr: expression '1 +' does not parse: invalid "
                         "syntax")]
     assert checks(course_copy, "- call: f\n  args: [{expr: 1}]\n") == [
-        (10, "1}]", "checks[0].args[0].expr must be a Python expression (a text)")]
+        (10, "1}]", "checks[0].args[0].expr must be a Python expression (a text), and `as` "
+                    "a text")]
     assert checks(course_copy, "- metric: 'acc(model) > 0.5'\n  learner: [model]\n") == []
 
 
 def test_an_argument_in_no_known_form_is_refused(course_copy: Path) -> None:
     assert checks(course_copy, "- call: f\n  args: [{tensr: {shape: [3]}}]\n") == [
         (10, "{tensr: {shape: [3]}}]", "checks[0].args[0]: an argument is {tensor: {shape: "
-                                       "[...]}}, {expr: ...}, {value: ...} or a plain value "
-                                       "(found the keys: tensr)")]
+                                       "[...]}}, {expr: ..., as: ...}, {value: ...}, {choose: "
+                                       "[...]} or a plain value (found the keys: tensr)")]
     assert checks(course_copy, "- call: f\n  args: {a: 1}\n") == [
         (10, "{a: 1}", "checks[0].args must be a list of arguments")]
 
@@ -339,7 +340,7 @@ def test_the_schema_describes_the_lesson_format() -> None:
     assert {"id", "title", "starter", "solution", "checks"} <= set(code_step["required"])
     kinds = [next(iter(kind["properties"]))
              for kind in code_step["properties"]["checks"]["items"]["oneOf"]]
-    assert kinds == ["call", "compare", "expect", "metric", "module", "source",
+    assert kinds == ["call", "compare", "expect", "metric", "module", "prints", "source",
                      "stdout_contains", "stdout_matches"]
 
 

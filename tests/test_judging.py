@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from tutor.core.checks import Outcome
+from tutor.core.checks.base import Advice
 from tutor.core.checks.call import Call
 from tutor.core.checks.compare import Compare
 from tutor.core.checks.expect import Expect
 from tutor.core.checks.metric import MetricCheck
 from tutor.core.checks.module import ModuleCheck
+from tutor.core.checks.prints import Prints
 from tutor.core.checks.source import Rules, Source
 from tutor.core.checks.stdout import StdoutContains, StdoutMatches
 from tutor.core.declare import FieldError
@@ -206,15 +208,16 @@ def test_expect_passes_with_wildcards_and_the_run_device():
     passed(judge(check, {"value:batch": batch}, device="cuda"))
 
 
-def test_expect_lists_every_failing_property():
+def test_expect_reports_the_first_failing_property_in_the_order_they_are_fixed():
     check = Expect(var="x", shape=(None, 1, 28, 28), axes=("B", "C", "H", "W"),
                    dtype="float32", requires_grad=True)
-    message = failed(judge(check, {"value:x": zeros(1, 28, 28, dtype="int64")}))
-    lines = message.splitlines()
-    assert len(lines) == 3
-    assert "`.unsqueeze(0)`" in lines[0]
-    assert "Python ints make int64 tensors" in lines[1]
-    assert "requires_grad=True" in lines[2]
+    result = judge(check, {"value:x": zeros(1, 28, 28, dtype="int64")})
+    assert result.mode == "shape" and "`.unsqueeze(0)`" in failed(result)
+    assert "int64" not in result.message  # the next fix waits for this one
+    result = judge(check, {"value:x": zeros(2, 1, 28, 28, dtype="int64")})
+    assert result.mode == "dtype" and "integer data" in failed(result)
+    result = judge(check, {"value:x": zeros(2, 1, 28, 28)})
+    assert result.mode == "grad" and "requires_grad=True" in failed(result)
 
 
 def test_expect_cuda_device():
@@ -246,9 +249,11 @@ def test_expect_no_gradient_and_not_a_leaf():
     check = Expect(var="y", grad=False, is_leaf=True, requires_grad=False)
     message = failed(judge(check, {"value:y": zeros(2, requires_grad=True, is_leaf=False,
                                                      grad=zeros(2))}))
+    assert ".detach()" in message  # requires_grad first: it decides is_leaf and grad
+    message = failed(judge(Expect(var="y", is_leaf=True), {"value:y": zeros(2, is_leaf=False)}))
     assert "not a leaf tensor" in message
+    message = failed(judge(Expect(var="y", grad=False), {"value:y": zeros(2, grad=zeros(2))}))
     assert "zero_grad()" in message
-    assert ".detach()" in message
 
 
 def test_expect_type_with_conversion_hint():
@@ -269,7 +274,7 @@ def test_expect_type_names_for_tensors_arrays_and_none():
 
 def test_expect_tensor_properties_on_a_non_tensor():
     message = failed(judge(Expect(var="x", shape=(3,)), {"value:x": [1.0, 2.0, 3.0]}))
-    assert "`x` is a list of 3 items, expected a torch tensor" in message
+    assert "`x` is a list of 3 floats, expected a torch tensor" in message
     assert "torch.tensor(...)" in message
 
 
@@ -319,12 +324,12 @@ def test_call_reports_the_first_failing_trial_with_its_inputs():
 
 
 def test_call_names_the_inputs_the_reference_was_really_called_with():
-    inputs = [[Tensor("float64", (2, 5)), Opaque("Dataset", "<Dataset of 10>")]]
+    inputs = [[Tensor("float64", (2, 5)), Opaque("Dataset", "<Dataset at 0x7f>", 10)]]
     check = Call(function="f", args=(TensorArg(shape=(2, 5), dtype="float64"),
                                       ExprArg("data")))
     theirs = Called(results=[1], args=inputs, kwargs=[[("scale", 0.5)]])
     message = failed(judge(check, {"call:0": called(2)}, {"call:0": theirs}))
-    assert message.startswith("For a float64 tensor of shape [2, 5], <Dataset of 10> and "
+    assert message.startswith("For a float64 tensor of shape [2, 5], a Dataset of 10 items and "
                               "scale=0.5: `f(...)` is 2, expected 1")
 
 
@@ -607,3 +612,462 @@ def test_source_rules_via_judging():
     message = failed(judge(check, source="import torch\ny = torch.cat(xs)\n"))
     assert message.endswith("\nstack adds a new axis.")
     assert "does not call `torch.stack`" in message
+
+
+# --------------------------------------------------------------------------- one root cause
+
+
+def evaluate_all(checks, learner, reference=None, source=""):
+    step = CodeStep(id="s", title="S", starter="", solution="", checks=tuple(checks))
+    return evaluate(step, Outcome(learner, reference, {}, "", source, "cpu"))
+
+
+def test_a_second_check_failing_the_same_way_on_the_same_name_says_so_once():
+    results = evaluate_all(
+        [Compare(var="t"), Expect(var="t", shape=(2, 3))],
+        {"value:t": zeros(3, 2)}, {"value:t": zeros(2, 3)})
+    assert results[0].mode == "shape" and "has shape [3, 2]" in results[0].message
+    assert results[1].message == "`t` has the problem reported above (shape): fix that first."
+
+
+def test_a_name_computed_from_a_wrong_one_points_back_to_it():
+    source = "import torch\nt = torch.ones(3)\nu = t * 2\n"
+    results = evaluate_all(
+        [Compare(var="t"), Compare(var="u")],
+        {"value:t": tensor([1.0, 1.0, 1.0], "float32"), "value:u": tensor([2.0] * 3, "float32")},
+        {"value:t": tensor([1.0, 2.0, 3.0], "float32"),
+         "value:u": tensor([2.0, 4.0, 6.0], "float32")},
+        source)
+    assert not results[0].passed
+    assert results[1].message == ("`u` is computed from `t`, which is not right yet (see above): "
+                                  "fix that first, then check again.")
+
+
+def test_independent_names_are_each_reported():
+    results = evaluate_all(
+        [Compare(var="t"), Compare(var="u")],
+        {"value:t": zeros(3), "value:u": zeros(2)},
+        {"value:t": zeros(4), "value:u": zeros(3)},
+        "t = a\nu = b\n")
+    assert "`t` has shape [3]" in results[0].message
+    assert "`u` has shape [2]" in results[1].message
+
+
+def test_advice_is_shown_only_for_the_failure_it_was_written_for():
+    check = Compare(var="t", advice=(
+        Advice(when="shape", say="Keep the batch axis."),
+        Advice(when="values", say="Sum over dim=1."),
+        Advice(when="any", say="See the explanation."),
+    ))
+    shape = judge(check, {"value:t": zeros(2)}, {"value:t": zeros(3)})
+    assert "Keep the batch axis." in shape.message and "Sum over dim=1." not in shape.message
+    assert "See the explanation." in shape.message
+    assert shape.diagnosis and "Keep the batch axis." not in shape.diagnosis
+    values = judge(check, {"value:t": tensor([1.0, 2.0], "float32")},
+                   {"value:t": tensor([1.0, 3.0], "float32")})
+    assert "Sum over dim=1." in values.message and "Keep the batch axis." not in values.message
+
+
+def test_advice_for_one_exception_type():
+    check = Call(function="f", advice=(Advice(when="raises", error="TypeError", say="Call it."),))
+    expected = Called(results=[1])
+    wrong_type = judge(check, {"call:0": Called(results=[raised(kind="TypeError")])},
+                       {"call:0": expected})
+    assert wrong_type.mode == "raises" and "Call it." in wrong_type.message
+    other = judge(check, {"call:0": Called(results=[raised(kind="ValueError")])},
+                  {"call:0": expected})
+    assert "Call it." not in other.message
+
+
+def test_advice_with_an_error_type_needs_when_raises():
+    with pytest.raises(FieldError, match="use it with when: raises"):
+        Advice(when="values", error="TypeError", say="x")
+
+
+def test_a_call_that_changes_its_input_in_place_fails_unless_allowed():
+    mine = Called(results=[zeros(3)], mutated=[["x"]])
+    theirs = Called(results=[zeros(3)])
+    message = failed(judge(Call(function="f"), {"call:0": mine}, {"call:0": theirs}))
+    assert "changes its input `x` in place" in message
+    passed(judge(Call(function="f", may_modify_inputs=True), {"call:0": mine},
+                 {"call:0": theirs}))
+
+
+def test_a_call_that_returns_the_same_result_for_every_input_is_caught():
+    first, second = tensor([1.0, 2.0], "float32"), tensor([3.0, 4.0], "float32")
+    theirs = Called(results=[first, second])
+    mine = Called(results=[first, first])  # computed once, from a fixed tensor
+    message = failed(judge(Call(function="f", trials=2), {"call:0": mine}, {"call:0": theirs}))
+    assert "returns the same result for each of the 2 inputs the check tried" in message
+    numbers = failed(judge(Call(function="g", trials=2), {"call:0": Called(results=[5, 5])},
+                           {"call:0": Called(results=[5, 7])}))
+    assert "returns the same result for each of the 2 inputs" in numbers
+
+
+def test_small_results_that_happen_to_match_another_input_accuse_no_one():
+    # argmax() without dim: its counts vary with the input, and may equal another trial's
+    mine, theirs = Called(results=[3, 5, 2]), Called(results=[5, 4, 6])
+    message = failed(judge(Call(function="count", trials=3), {"call:0": mine},
+                           {"call:0": theirs}))
+    assert "same result" not in message and "another" not in message
+    assert "is 3, expected 5" in message
+
+
+def test_items_in_another_order_are_named():
+    got = [tensor([1.0, 2.0], "float32"), 2, 6]
+    expected = [2, tensor([1.0, 2.0], "float32"), 6]
+    message = failed(judge(Compare(var="info"), {"value:info": tuple(got)},
+                           {"value:info": tuple(expected)}))
+    assert "has the right items in another order: items 0 and 1 are swapped" in message
+
+
+def test_a_one_element_tensor_result_passes_unless_the_check_insists_on_a_number():
+    theirs = Called(results=[5])
+    mine = Called(results=[tensor(5, "int64")])
+    passed(judge(Call(function="f"), {"call:0": mine}, {"call:0": theirs}))
+    message = failed(judge(Call(function="f", exact_types=True), {"call:0": mine},
+                           {"call:0": theirs}))
+    assert "a one-element tensor holding 5" in message
+
+
+def test_a_dict_may_hold_extra_keys_when_the_check_allows_it():
+    reference = {"value:row": {"epoch": 1, "loss": 0.5}}
+    learner = {"value:row": {"epoch": 1, "loss": 0.5, "epoch duration": 3.2}}
+    assert "unexpected key 'epoch duration'" in failed(judge(Compare(var="row"), learner,
+                                                             reference))
+    passed(judge(Compare(var="row", extra_keys=True), learner, reference))
+
+
+# --------------------------------------------------------------------------- prints
+
+
+@pytest.mark.parametrize("line", [
+    "epoch 1 total_correct: 5586 loss: 123.4",
+    "epoch = 1 , total_correct = 5586 , loss = 123.4",
+    "Epoch: 1 | Total Correct: 5586 | loss: tensor(123.4000, grad_fn=<AddBackward0>)",
+    "loss 123.4 epoch 1 total_correct 5586",
+])
+def test_labelled_numbers_are_read_in_any_format(line):
+    check = Prints(labels=("epoch", "total_correct", "loss"), like_reference=True)
+    reference = "epoch 1 total_correct: 5586 loss: 123.4\n"
+    step = CodeStep(id="s", title="S", starter="", solution="", checks=(check,))
+    outcome = Outcome({}, {}, {}, line + "\n", "", "cpu", reference_stdout=reference)
+    (result,) = evaluate(step, outcome)
+    passed(result)
+
+
+def test_a_missing_label_shows_the_line_that_was_expected():
+    check = Prints(labels=("epoch", "total_correct", "loss"), like_reference=True)
+    step = CodeStep(id="s", title="S", starter="", solution="", checks=(check,))
+    outcome = Outcome({}, {}, {}, "epoch 1 loss 123.4\n", "", "cpu",
+                      reference_stdout="epoch 0 total_correct: 4511 loss: 340.2\n"
+                                       "epoch 1 total_correct: 5586 loss: 123.4\n")
+    (result,) = evaluate(step, outcome)
+    message = failed(result)
+    assert "Expected 2 lines with `epoch`, `total_correct` and `loss`" in message
+    assert "no line of your output shows them" in message
+    assert "a line like `epoch: 0 total_correct: 4511 loss: 340.2`" in message
+    assert "  epoch 1 loss 123.4" in message
+
+
+def test_numbers_unlike_the_reference_are_named():
+    check = Prints(labels=("epoch", "loss"), like_reference=True)
+    step = CodeStep(id="s", title="S", starter="", solution="", checks=(check,))
+    outcome = Outcome({}, {}, {}, "epoch 0 loss 9.5\n", "", "cpu",
+                      reference_stdout="epoch 0 loss 2.5\n")
+    (result,) = evaluate(step, outcome)
+    assert "Line 1 of yours with `epoch` and `loss` shows loss 9.5 where the reference shows " \
+           "2.5" in failed(result)
+
+
+# --------------------------------------------------------------------------- source hints
+
+
+def source_judge(check, learner, reference, source):
+    step = CodeStep(id="s", title="S", starter="", solution="", checks=(check,))
+    (result,) = evaluate(step, Outcome(learner, reference, {}, "", source, "cpu"))
+    return result
+
+
+def test_a_result_thrown_away_is_named_with_its_line():
+    x = np.arange(1.0, 9.0, dtype="float32").reshape(2, 4)
+    source = "images = load()\nimages.div(255)\n"
+    result = source_judge(Compare(var="images"), {"value:images": tensor(x)},
+                          {"value:images": tensor(x / 255)}, source)
+    assert ("Line 2: `images.div(255)` returns a new tensor and leaves `images` as it was, and "
+            "the result is thrown away: keep it, `images = images.div(255)`.") in result.message
+
+
+def test_an_in_place_change_is_named_when_the_name_it_changes_fails():
+    source = "import torch\nt = torch.tensor([1., 2.])\ndoubled = t.mul_(2)\n"
+    result = source_judge(Compare(var="t"), {"value:t": tensor([2.0, 4.0], "float32")},
+                          {"value:t": tensor([1.0, 2.0], "float32")}, source)
+    assert "Line 3: `t.mul_(2)` changes `t` in place" in result.message
+    assert "use `t.mul(...)`" in result.message
+
+
+def test_a_function_that_never_reads_an_argument_is_told_so():
+    source = "def pick(images, labels, k):\n    return images[labels == 1]\n"
+    result = source_judge(Call(function="pick"), {"call:0": called(zeros(2))},
+                          {"call:0": called(zeros(3))}, source)
+    assert "`pick` never uses its argument `k`" in result.message
+
+
+def test_a_reduction_without_dim_is_asked_about():
+    source = "def center(x):\n    return x - x.mean()\n"
+    x = np.arange(6.0, dtype="float32").reshape(2, 3)
+    result = source_judge(Call(function="center"), {"call:0": called(tensor(x - x.mean()))},
+                          {"call:0": called(tensor(x - x.mean(axis=0)))}, source)
+    assert "Line 2: `x.mean()` has no `dim`" in result.message
+
+
+def test_arange_stopping_before_its_end_is_said_when_the_last_values_are_missing():
+    source = "import torch\nt = torch.arange(2, 8, 2)\n"
+    result = source_judge(Compare(var="t"), {"value:t": tensor([2, 4, 6], "int64")},
+                          {"value:t": tensor([2, 4, 6, 8], "int64")}, source)
+    assert "Your values are the first 3 of the 4 expected ones" in result.message
+    assert "Line 2: `torch.arange(2, 8, 2)` stops before its end value" in result.message
+    assert "one batch" not in result.message
+
+
+def test_no_source_hint_when_the_code_does_not_show_one():
+    source = "import torch\nt = torch.tensor([1., 3.])\n"
+    result = source_judge(Compare(var="t"), {"value:t": tensor([1.0, 3.0], "float32")},
+                          {"value:t": tensor([1.0, 2.0], "float32")}, source)
+    assert "Line" not in result.message
+
+
+# --------------------------------------------------------------------------- what the code shows
+
+
+def standardize_result(source: str) -> str:
+    x = np.arange(1.0, 13.0, dtype="float32").reshape(3, 4)
+    mine = x - x.mean(0) / x.std(0)
+    theirs = (x - x.mean(0)) / x.std(0)
+    return failed(source_judge(Compare(var="z"), {"value:z": tensor(mine)},
+                               {"value:z": tensor(theirs)}, source))
+
+
+def test_a_division_done_before_a_subtraction_is_named():
+    message = standardize_result("z = x - x.mean(dim=0) / x.std(dim=0)\n")
+    assert ("Line 1: `/` is applied before `-`, so `x - x.mean(dim=0) / x.std(dim=0)` divides "
+            "only `x.mean(dim=0)` by `x.std(dim=0)`") in message
+    assert "`(x - x.mean(dim=0)) / x.std(dim=0)`" in message
+
+
+def test_a_division_in_parentheses_is_the_learners_choice():
+    assert "is applied before" not in standardize_result("z = x - (x.mean(dim=0) / x.std(dim=0))\n")
+
+
+def test_a_method_named_but_not_called_is_pointed_out():
+    source = "net = make()\nnet.eval\nout = net(x)\n"
+    result = source_judge(Compare(var="out"), {"value:out": tensor([1.0, 2.0])},
+                          {"value:out": tensor([1.0, 3.0])}, source)
+    assert "Line 2: `net.eval` names the method without calling it" in failed(result)
+
+
+def test_a_bool_compared_with_the_text_true_is_pointed_out():
+    source = "ok = torch.cuda.is_available()\nname = 'cuda' if ok == 'True' else 'cpu'\n"
+    result = source_judge(Compare(var="name"), {"value:name": "cpu"}, {"value:name": "cuda"},
+                          source)
+    assert "compares with the text 'True', which no bool equals" in failed(result)
+
+
+def test_a_return_inside_a_loop_is_pointed_out():
+    source = ("def get_runs(params):\n    runs = []\n    for v in params:\n"
+              "        runs.append(v)\n        return runs\n")
+    mine, theirs = Called(results=[[1]]), Called(results=[[1, 2]])
+    result = source_judge(Call(function="get_runs", trials=1), {"call:0": mine},
+                          {"call:0": theirs}, source)
+    assert "Line 5: this `return` is inside the loop of line 3" in failed(result)
+
+
+def test_none_from_a_grad_or_a_method_that_changes_its_object_is_explained():
+    source = "g1 = w.grad\nlosses = losses.append(1.0)\n"
+    grad = source_judge(Compare(var="g1"), {"value:g1": None}, {"value:g1": tensor([1.0])},
+                        source)
+    assert "`.grad` is None until backward() has run" in failed(grad)
+    appended = source_judge(Compare(var="losses"), {"value:losses": None},
+                            {"value:losses": [1.0]}, source)
+    assert "`losses.append(1.0)` changes its object and returns None" in failed(appended)
+
+
+def test_a_running_total_built_in_place_is_not_blamed():
+    source = "total = 0\nfor b in batches:\n    total += b.sum()\n"
+    result = source_judge(Compare(var="total"), {"value:total": 3.0}, {"value:total": 4.0},
+                          source)
+    assert "in place" not in failed(result)
+
+
+def test_an_in_place_result_used_as_a_new_tensor_is_blamed():
+    source = "t = torch.tensor([1., 2.])\ndoubled = t.mul_(2)\n"
+    result = source_judge(Compare(var="t"), {"value:t": tensor([2.0, 4.0])},
+                          {"value:t": tensor([1.0, 2.0])}, source)
+    assert "`t.mul_(2)` changes `t` in place" in failed(result)
+
+
+def test_a_reduction_in_a_later_print_is_not_blamed_for_a_value():
+    source = "out = net(x) * 3\nprint((out - ref).abs().max())\n"
+    result = source_judge(Compare(var="out"), {"value:out": tensor([[1.0, 2.0]])},
+                          {"value:out": tensor([[1.0, 3.0]])}, source)
+    assert "has no `dim`" not in failed(result)
+
+
+def test_a_sum_of_everything_is_not_questioned_where_one_number_is_wanted():
+    source = "def total(t):\n    return t.sum() * 2\n"
+    result = source_judge(Call(function="total", trials=1), {"call:0": Called(results=[6.0])},
+                          {"call:0": Called(results=[3.0])}, source)
+    assert "has no `dim`" not in failed(result)
+    argmax = "def best(t):\n    return t.argmax()\n"
+    result = source_judge(Call(function="best", trials=1), {"call:0": Called(results=[7])},
+                          {"call:0": Called(results=[2])}, argmax)
+    assert "`t.argmax()` has no `dim`" in failed(result)
+
+
+def test_a_value_that_belongs_to_another_name_is_named():
+    g1, g2 = tensor([1.0, 2.0]), tensor([3.0, 4.0])
+    results = evaluate(step(Compare(var="g1"), Compare(var="g2")),
+                       outcome({"value:g1": g1, "value:g2": g1},
+                               {"value:g1": g1, "value:g2": g2}))
+    assert "`g2` holds the value expected for `g1`." in failed(results[1])
+
+
+def test_the_same_error_is_shown_once_across_checks():
+    error = Raised(ErrorInfo("TypeError", "bad", [Frame(2, "f", "return x + 'a'")]))
+    results = evaluate(step(Call(function="f", trials=1), Call(function="g", trials=1)),
+                       outcome({"call:0": Called(results=[error]),
+                                "call:1": Called(results=[error])},
+                               {"call:0": Called(results=[1]), "call:1": Called(results=[2])}))
+    assert "Traceback" in failed(results[0])
+    assert "raised the same TypeError as above" in failed(results[1])
+    assert "Traceback" not in failed(results[1])
+
+
+def test_values_computed_from_a_wrong_module_wait_for_it():
+    mine = Built(module=Module("Sequential", 10, 10, [("0", "Linear")], [("0.weight", (2, 2))],
+                               True))
+    theirs = Built(module=Module("Sequential", 10, 10, [("0", "Conv2d")],
+                                 [("0.weight", (2, 2))], True))
+    source = "net = build()\nout = net(x)\n"
+    s = step(ModuleCheck(target="net", layers=(("0", "Conv2d"),)), Compare(var="out"))
+    results = evaluate(s, Outcome({"module:0": mine, "value:out": tensor([1.0])},
+                                  {"module:0": theirs, "value:out": tensor([2.0])}, {}, "",
+                                  source, "cpu"))
+    assert "`out` is computed from `net`, which is not right yet" in failed(results[1])
+
+
+def test_gradients_are_not_judged_when_the_code_stopped_before_backward():
+    source = "w = torch.ones(2, requires_grad=True)\nloss = (w * x).sum()\nboom()\nloss.backward()\n"
+    s = step(Expect(var="w", grad_shape=(2,)))
+    results = evaluate(s, outcome({"value:w": tensor([1.0, 1.0], requires_grad=True)},
+                                  source=source), stopped="your code stopped", stop_line=3)
+    assert failed(results[0]).startswith("Not checked")
+
+
+def test_a_value_still_being_built_in_a_loop_is_not_judged_after_an_error():
+    source = "losses = []\nfor b in range(3):\n    losses.append(step(b))\n    boom(b)\n"
+    s = step(Compare(var="losses"))
+    results = evaluate(s, outcome({"value:losses": [1.0]}, {"value:losses": [1.0, 2.0, 3.0]},
+                                  source=source), stopped="your code stopped", stop_line=4)
+    assert failed(results[0]).startswith("Not checked")
+
+
+def test_a_total_that_is_not_reset_each_epoch_is_named_from_the_printed_lines():
+    check = Prints(labels=("epoch", "total_correct"), lines=2, like_reference=True)
+    reference = "epoch 0 total_correct 3776\nepoch 1 total_correct 5435\n"
+    mine = "epoch: 0 total_correct: 3776\nepoch: 1 total_correct: 9211\n"
+    results = evaluate(step(check), Outcome({}, {}, {}, mine, "", "cpu",
+                                            reference_stdout=reference))
+    assert "is the sum of the reference's lines 1 to 2: is the total reset" in failed(results[0])
+
+
+def test_a_print_inside_the_batch_loop_is_named_from_the_number_of_lines():
+    check = Prints(labels=("epoch", "total_correct"), lines=2, like_reference=True)
+    reference = "epoch 0 total_correct 3776\nepoch 1 total_correct 5435\n"
+    mine = "".join(f"epoch 0 total_correct {k}\n" for k in range(30))
+    results = evaluate(step(check), Outcome({}, {}, {}, mine, "", "cpu",
+                                            reference_stdout=reference))
+    assert "Your output has 30 such lines where the reference's has 2" in failed(results[0])
+
+
+def test_a_call_may_allow_extra_keys_in_a_dict_result():
+    theirs = Called(results=[{"run": 1, "loss": 0.5}])
+    mine = Called(results=[{"run": 1, "loss": 0.5, "duration": 3.2}])
+    strict = judge(Call(function="row", trials=1), {"call:0": mine}, {"call:0": theirs})
+    assert "duration" in failed(strict)
+    passed(judge(Call(function="row", trials=1, extra_keys=True), {"call:0": mine},
+                 {"call:0": theirs}))
+
+
+def test_layer_types_are_checked_in_order_whatever_the_names():
+    def built(*children):
+        params = [(f"{name}.weight", (2, 2)) for name, kind in children if kind != "ReLU"]
+        return Built(module=Module("Sequential", 4 * len(params), 4 * len(params),
+                                   list(children), params, True))
+    check = ModuleCheck(target="net", layer_types=("Conv2d", "BatchNorm2d", "Linear"))
+    good = built(("a", "Conv2d"), ("r", "ReLU"), ("b", "BatchNorm2d"), ("c", "Linear"))
+    passed(judge(check, {"module:0": good}))
+    swapped = built(("a", "Conv2d"), ("b", "Linear"), ("c", "BatchNorm2d"))
+    assert ("layer `b` is a Linear, expected a BatchNorm2d (layer 2 of the expected ones"
+            in failed(judge(check, {"module:0": swapped})))
+
+
+def test_an_index_that_repeats_in_a_tensor_of_indices_is_pointed_out():
+    source = "def count(labels):\n    counts = torch.zeros(10)\n    counts[labels] += 1\n" \
+             "    return counts\n"
+    result = source_judge(Call(function="count", trials=1),
+                          {"call:0": Called(results=[tensor([1.0, 1.0])])},
+                          {"call:0": Called(results=[tensor([1.0, 3.0])])}, source)
+    assert "`counts[labels] += 1` adds once for each distinct index" in failed(result)
+    loop = "def count(labels):\n    counts = torch.zeros(10)\n    for k in labels:\n" \
+           "        counts[k] += 1\n    return counts\n"
+    result = source_judge(Call(function="count", trials=1),
+                          {"call:0": Called(results=[tensor([1.0, 1.0])])},
+                          {"call:0": Called(results=[tensor([1.0, 3.0])])}, loop)
+    assert "distinct index" not in failed(result)
+
+
+def test_the_largest_values_compared_with_labels_point_at_their_positions():
+    source = "def hits(preds, labels):\n    return preds.max(dim=1)[0].eq(labels).sum().item()\n"
+    result = source_judge(Call(function="hits", trials=1), {"call:0": Called(results=[0])},
+                          {"call:0": Called(results=[4])}, source)
+    assert "`preds.max(dim=1)[0]` is the largest values themselves" in failed(result)
+    assert "`preds.max(dim=1)[1]`" in failed(result)
+
+
+def test_a_misspelt_init_is_named_when_a_module_has_no_parameters():
+    source = "class Network(nn.Module):\n    def __int__(self):\n        super().__init__()\n"
+    mine = Built(module=Module("Network", 0, 0, [], [], True))
+    theirs = Built(module=Module("Network", 10, 10, [("fc", "Linear")], [("fc.weight", (2, 5))],
+                                 True))
+    result = source_judge(ModuleCheck(target="Network", like_reference=True),
+                          {"module:0": mine}, {"module:0": theirs}, source)
+    assert "`Network` defines `__int__`, which Python never calls" in failed(result)
+
+
+def test_parameter_tensors_counted_instead_of_their_numbers_are_named():
+    source = "def count_params(model):\n    return len(list(model.parameters()))\n"
+    result = source_judge(Call(function="count_params", trials=1),
+                          {"call:0": Called(results=[2])}, {"call:0": Called(results=[84])},
+                          source)
+    assert "counts the parameter tensors (one per weight, one per bias)" in failed(result)
+    rows = "def count_params(model):\n    return sum(len(p) for p in model.parameters())\n"
+    result = source_judge(Call(function="count_params", trials=1),
+                          {"call:0": Called(results=[42])}, {"call:0": Called(results=[84])},
+                          rows)
+    assert "`len(p)` is the length of the first axis only" in failed(result)
+
+
+def test_a_network_without_any_activation_is_named():
+    source = ("class Network(nn.Module):\n    def forward(self, t):\n"
+              "        return self.out(self.fc1(t))\n")
+    mine = Built(module=Module("Network", 10, 10, [("fc1", "Linear")], [("fc1.weight", (2, 5))],
+                               True), output=tensor([[1.0, 2.0]]))
+    theirs = Built(module=Module("Network", 10, 10, [("fc1", "Linear")],
+                                 [("fc1.weight", (2, 5))], True), output=tensor([[1.0, 0.0]]))
+    check = ModuleCheck(target="Network", input_shape=(1, 5), same_as_reference=True)
+    message = failed(source_judge(check, {"module:0": mine}, {"module:0": theirs}, source))
+    assert "`Network` applies no activation anywhere" in message
+    with_relu = source.replace("self.out(self.fc1(t))", "self.out(F.relu(self.fc1(t)))")
+    message = failed(source_judge(check, {"module:0": mine}, {"module:0": theirs}, with_relu))
+    assert "no activation" not in message

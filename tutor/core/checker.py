@@ -11,15 +11,25 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tutor.core import datasets, devices, judging, plan
+from tutor.core import datasets, devices, judging, plan, repairs
 from tutor.core import model as m
 from tutor.core.checks import Outcome
 from tutor.core.progress import default_data_dir
-from tutor.core.run_feedback import failure_text, reference_failure, stderr_text
+from tutor.core.run_feedback import (
+    error_line,
+    failure_text,
+    machine_busy,
+    reference_failure,
+    stderr_text,
+    syntax_error_text,
+)
 from tutor.core.runs import Limits, Role, RunHandle, Runner, RunRequest, RunResult
 from tutor.core.verdict import CheckResult, Verdict
+
+if TYPE_CHECKING:
+    from tutor.core.repairs import Candidate
 
 REFERENCE_FILENAME = "<reference solution>"
 
@@ -56,8 +66,16 @@ class Checker:
     limits: Limits = field(default_factory=Limits)
     seed_source: Callable[[], int] = field(default=lambda: secrets.randbelow(2**31))
     prefetch: bool = False  # compute the next check's reference ahead (long-lived sessions)
+    # On a failing check, run edits taken from the reference (tutor.core.repairs) and tell
+    # one that makes a check pass: at most ``repair_budget_s`` more to wait, and none where
+    # the learner's run alone took longer (a cold interpreter, a long training).
+    repairs: bool = True
+    repair_budget_s: float = 1.5
+    repair_jobs: int = 2  # candidate runs at once
     _ahead: dict[str, _Prefetched] = field(default_factory=dict, init=False, repr=False)
     _ahead_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Steps whose reference solution failed, and how (said once, not re-run for every check)
+    _broken: dict[tuple[str, int], str] = field(default_factory=dict, init=False, repr=False)
 
     def prepare(self, step: m.CodeStep) -> None:
         """Start the reference run of ``step``'s next check now, while the learner types.
@@ -65,7 +83,7 @@ class Checker:
         Each check still gets fresh inputs (a new seed): only the reference's run for that
         seed is done ahead, so the check waits for the learner's code alone.
         """
-        if not _cacheable(step):
+        if not _cacheable(step) or self.broken_reference(step):
             return
         with self._ahead_lock:
             if step.id in self._ahead:
@@ -109,9 +127,12 @@ class Checker:
         ``prefetch_next`` (default: the checker's ``prefetch``) starts the next check's
         reference run as soon as this one ends.
         """
-        early = self._before_running(step, code)
+        early = self._before_running(step, code) or _untouched(step, code)
         if early is not None:
             return early
+        broken = self.broken_reference(step)
+        if broken:
+            return Verdict(step=step.id, passed=False, error=broken)
         cancel = cancel or Cancel()
         seed, reference = self._reference(step, None)
         if reference is not None:
@@ -119,7 +140,7 @@ class Checker:
         learner = self._start(step, "learner", code, filename, seed, on_output)
         cancel.bind(learner)
         try:
-            return self._judge(step, code, learner, reference)
+            return self._judge(step, _Attempt(code, filename, seed, cancel), learner, reference)
         finally:
             learner.close()
             if reference is not None:
@@ -127,6 +148,24 @@ class Checker:
             ahead = self.prefetch if prefetch_next is None else prefetch_next
             if ahead and not cancel.cancelled:
                 self.prepare(step)
+
+    def broken_reference(self, step: m.CodeStep) -> str:
+        """Why ``step``'s reference solution failed when it last ran, in its author's
+        words; "" unless it did (then checks say so at once instead of running it again)."""
+        return self._broken.get(_solution_key(step), "")
+
+    def _remember_broken(self, step: m.CodeStep, result: RunResult, text: str) -> None:
+        """Keep a failure that would happen again; not one the machine or the learner caused
+        (cancelled, a forged channel, memory, a busy machine)."""
+        if result.status in ("cancelled", "protocol", "memory", "killed") or (
+                result.status == "timeout" and (machine_busy(result)
+                                                or result.failed_in == "start")):
+            return
+        self._broken[_solution_key(step)] = text
+        with self._ahead_lock:
+            ahead = self._ahead.pop(step.id, None)
+        if ahead is not None:
+            ahead.cancel()
 
     def run(
         self,
@@ -150,7 +189,7 @@ class Checker:
             handle.close()
         if result.ok:
             return _verdict(step.id, result)
-        return _failed_run(step.id, result, handle_limits(step, self.limits, "learner"))
+        return _failed_run(step.id, result, handle_limits(step, self.limits, "learner"), code)
 
     # ------------------------------------------------------------------ internals
     def _before_running(self, step: m.CodeStep, code: str, with_checks: bool = True) -> Verdict | None:
@@ -164,11 +203,8 @@ class Checker:
         try:
             ast.parse(code)
         except SyntaxError as exc:
-            pointer = ""
-            if exc.text:
-                pointer = f"\n    {exc.text.rstrip()}\n    {' ' * max(0, (exc.offset or 1) - 1)}^"
             return Verdict(step=step.id, passed=False, line=exc.lineno,
-                           error=f"Python cannot read line {exc.lineno}: {exc.msg}{pointer}")
+                           error=syntax_error_text(exc, code))
         return None
 
     def _start(self, step: m.CodeStep, role: Role, code: str, filename: str, seed: int,
@@ -191,28 +227,162 @@ class Checker:
         root, _kind = datasets.resolve(Path(self.data_dir))
         return str(root)
 
-    def _judge(self, step: m.CodeStep, code: str, learner: RunHandle,
+    def _judge(self, step: m.CodeStep, attempt: _Attempt, learner: RunHandle,
                reference: RunHandle | None) -> Verdict:
+        code = attempt.code
         mine = learner.wait()
-        if not mine.ok:
+        if not mine.ok and code == step.solution:  # the step's own solution (lessons validate)
             if reference is not None:
+                _abandon(reference)
+            limits = handle_limits(step, self.limits, "learner")
+            verdict = _verdict(step.id, mine, error=reference_failure(mine, limits))
+            self._remember_broken(step, mine, verdict.error or "")
+            return verdict
+        if mine.status == "error" and mine.values:
+            return self._partial(step, attempt, mine, reference)
+        if not mine.ok:
+            verdict = _failed_run(step.id, mine, handle_limits(step, self.limits, "learner"), code)
+            found = self._candidates(step, attempt, mine) if mine.status == "error" else []
+            if found:  # the reference's values judge the edits, so it runs on
+                self._repair(step, attempt, verdict, found, _finished(reference))
+            elif reference is not None:
                 reference.cancel()
-            return _failed_run(step.id, mine, handle_limits(step, self.limits, "learner"))
+            return verdict
         expected: dict[str, Any] | None = None
         metrics: dict[str, Any] = {}
+        printed = ""
+        theirs: RunResult | None = None
         if reference is not None:
             theirs = reference.wait()
             if not theirs.ok:
                 limits = handle_limits(step, self.limits, "reference")
-                return _verdict(step.id, mine, error=reference_failure(theirs, limits))
+                verdict = _verdict(step.id, mine, error=reference_failure(theirs, limits))
+                self._remember_broken(step, theirs, verdict.error or "")
+                return verdict
             expected = theirs.values
             if plan.metrics_for(step):
                 metrics = reference.judge(mine)
-        outcome = Outcome(mine.values, expected, metrics, mine.stdout, code, mine.device)
+            printed = theirs.stdout  # a judge run's output is complete once it has judged
+        outcome = Outcome(mine.values, expected, metrics, mine.stdout, code, mine.device,
+                          reference_stdout=printed)
         results = judging.evaluate(step, outcome)
         verdict = _verdict(step.id, mine, checks=results)
         verdict.passed = bool(results) and all(r.passed for r in results)
+        if not verdict.passed:
+            self._repair(step, attempt, verdict, self._candidates(step, attempt, mine), theirs)
         return verdict
+
+
+    def _partial(self, step: m.CodeStep, attempt: _Attempt, mine: RunResult,
+                 reference: RunHandle | None) -> Verdict:
+        """The code raised: the error first, then the checks on what it had already made."""
+        code = attempt.code
+        verdict = _failed_run(step.id, mine, handle_limits(step, self.limits, "learner"), code)
+        expected: dict[str, Any] | None = None
+        theirs = _finished(reference)
+        if theirs is not None:
+            if not theirs.ok:
+                return verdict  # the learner's error is the news; the lesson's can wait
+            expected = theirs.values
+        frames = mine.error.frames if mine.error is not None else []
+        stop = frames[0].line if frames and not frames[0].name else None  # module level
+        where = f" at line {stop}" if stop else ""
+        outcome = Outcome(mine.values, expected, {}, mine.stdout, code, mine.device)
+        verdict.checks = judging.evaluate(
+            step, outcome, stopped=f"your code stopped with an error{where} (above) before "
+                                   "this could be checked: fix that first", stop_line=stop)
+        self._repair(step, attempt, verdict, self._candidates(step, attempt, mine), theirs)
+        return verdict
+
+    # ------------------------------------------------------------------ repairs
+    def _candidates(self, step: m.CodeStep, attempt: _Attempt,
+                    mine: RunResult) -> list[Candidate]:
+        """Edits worth running: none when repairs are off, or when the learner's run alone
+        took the whole budget (each candidate would take as long: a step that trains)."""
+        if not self.repairs or attempt.cancel.cancelled \
+                or mine.duration_s > self.repair_budget_s:
+            return []
+        return repairs.candidates(attempt.code, step.solution, step.setup)
+
+    def _repair(self, step: m.CodeStep, attempt: _Attempt, verdict: Verdict,
+                found: list[Candidate], theirs: RunResult | None) -> None:
+        """Run the candidate edits as learner runs with this check's seed, judged against
+        the reference run already made for it; say the first that helps (it was run)."""
+        if not found or (theirs is not None and not theirs.ok):
+            return
+        expected = theirs.values if theirs is not None else None
+        printed = theirs.stdout if theirs is not None else ""
+        group = Cancel()  # the budget's timer stops these runs; the learner's cancel too
+
+        def start(candidate: Candidate) -> RunHandle:
+            handle = self._start(step, "learner", candidate.source, attempt.filename,
+                                 attempt.seed, None)
+            attempt.cancel.bind(handle)
+            group.bind(handle)
+            return handle
+
+        # A metric needs a judge run per program: rather than double each candidate's
+        # cost, its result is kept as it was and never claimed (repairs.verify).
+        metric_checks = {i for i, check in enumerate(step.checks) if check.metrics(i)}
+
+        def judge(candidate: Candidate, result: RunResult) -> list[CheckResult] | None:
+            if not result.ok:
+                return None
+            outcome = Outcome(result.values, expected, {}, result.stdout, candidate.source,
+                              result.device, reference_stdout=printed)
+            after = judging.evaluate(step, outcome)
+            if len(after) != len(verdict.checks):
+                return None
+            return [verdict.checks[i] if i in metric_checks else r for i, r in enumerate(after)]
+
+        verified = repairs.verify(found, start, judge, verdict.checks, bool(verdict.error),
+                                  self.repair_budget_s, self.repair_jobs, group.cancel,
+                                  frozenset(metric_checks))
+        if verified is not None:
+            repairs.attach(verdict, verified)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What a check's repairs need to run edits of the learner's code like the code itself."""
+
+    code: str
+    filename: str
+    seed: int
+    cancel: Cancel
+
+
+def _finished(reference: RunHandle | None) -> RunResult | None:
+    return reference.wait() if reference is not None else None
+
+
+UNTOUCHED = ("You have not changed the starter yet: replace each `...` with your code (the "
+             "explanation says what goes there), then check again.")
+
+
+def _untouched(step: m.CodeStep, code: str) -> Verdict | None:
+    """The starter as it was written, placeholders and all: one line, not one per check."""
+    if "..." not in step.starter or _normalised(code) != _normalised(step.starter):
+        return None
+    line = next((n for n, text in enumerate(code.splitlines(), 1) if "..." in text), None)
+    return Verdict(step=step.id, passed=False, error=UNTOUCHED, line=line)
+
+
+def _normalised(code: str) -> list[str]:
+    return [line.rstrip() for line in code.strip().splitlines()]
+
+
+def _solution_key(step: m.CodeStep) -> tuple[str, int]:
+    """A step's reference as it runs: an edited solution or setup runs again."""
+    return step.id, hash((step.solution, step.setup))
+
+
+def _abandon(reference: RunHandle) -> None:
+    """Stop a reference nobody will read, prefetched ones included."""
+    if isinstance(reference, _Finished):
+        reference.abandon()
+    else:
+        reference.cancel()
 
 
 def handle_limits(step: m.CodeStep, base: Limits, role: Role) -> Limits:
@@ -234,12 +404,16 @@ class _Prefetched:
         self.seed = seed
         self._result: RunResult | None = None
         self._error: BaseException | None = None
+        self._handle: RunHandle | None = None
+        self._cancelled = False
         self._thread = threading.Thread(target=self._run, args=(start,), daemon=True)
         self._thread.start()
 
     def _run(self, start: Callable[[], RunHandle]) -> None:
         try:
-            handle = start()
+            handle = self._handle = start()
+            if self._cancelled:
+                handle.cancel()
             try:
                 self._result = handle.wait()
             finally:
@@ -257,6 +431,12 @@ class _Prefetched:
     def handle(self) -> RunHandle:
         return _Finished(self)
 
+    def cancel(self) -> None:
+        """Stop it: the step's reference is known to fail."""
+        self._cancelled = True
+        if self._handle is not None:
+            self._handle.cancel()
+
 
 class _Finished:
     """A prefetched reference as a ``RunHandle``: it runs no metric (steps with metrics are
@@ -273,6 +453,10 @@ class _Finished:
 
     def cancel(self) -> None:
         """Nothing to stop: the reference is shared work."""
+
+    def abandon(self) -> None:
+        """Stop it after all: the step's own solution failed, so nobody will read it."""
+        self._prefetched.cancel()
 
     def close(self) -> None:
         """Nothing to release: the run closed itself when it finished."""
@@ -292,13 +476,15 @@ def protected_paths(step: m.CodeStep, filename: str) -> tuple[str, ...]:
 
 def _verdict(step_id: str, result: RunResult, error: str | None = None,
              checks: list[CheckResult] | None = None) -> Verdict:
+    failed = any(not check.passed for check in checks or [])
     return Verdict(step=step_id, passed=False, checks=checks or [], error=error,
                    stdout=result.stdout, stderr=stderr_text(result.stderr),
-                   duration_s=result.duration_s, device=result.device)
+                   duration_s=result.duration_s, device=result.device,
+                   line=error_line(result.values) if failed else None)
 
 
-def _failed_run(step_id: str, result: RunResult, limits: Limits) -> Verdict:
+def _failed_run(step_id: str, result: RunResult, limits: Limits, code: str = "") -> Verdict:
     """A run that produced no values to check: say why, in the learner's terms."""
-    verdict = _verdict(step_id, result, error=failure_text(result, limits))
+    verdict = _verdict(step_id, result, error=failure_text(result, limits, code))
     verdict.line = result.error.line if result.error is not None else None
     return verdict

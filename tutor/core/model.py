@@ -42,6 +42,14 @@ class Reject(Declared, frozen=True, kw_only=True):
     feedback: Annotated[str, Meta(description="text the generated feedback must contain")]
 
 
+class EquivalentMutant(Declared, frozen=True, kw_only=True):
+    """A mutant of the solution that is truly correct, so no check can reject it."""
+
+    mutant: Annotated[str, Meta(description="its id as `lessons validate --mutants` prints it, "
+                                            "e.g. 'line 4: dim=1 -> dim=0'")]
+    reason: Annotated[str, Meta(min_length=1, description="why it is correct too")]
+
+
 class Step(Declared, frozen=True, kw_only=True):
     """What every step has; ``lesson_id`` and ``where`` are filled in by the loader."""
 
@@ -76,6 +84,9 @@ class CodeStep(Step, frozen=True, kw_only=True):
         description="cuda: skipped (not failed) on machines without CUDA")] = "any"
     data: Annotated[tuple[Literal["fashion-mnist"], ...], Meta(
         description="data sets the step loads (the offline substitute stands in)")] = ()
+    equivalent_mutants: Annotated[tuple[EquivalentMutant, ...], Meta(
+        description="mutants of the solution that are correct too (`lessons validate "
+                    "--mutants`): {mutant: id, reason: text}")] = ()
 
 
 class QuizStep(Step, frozen=True, kw_only=True):
@@ -87,12 +98,19 @@ class QuizStep(Step, frozen=True, kw_only=True):
     answer: Annotated[Size | Annotated[tuple[Size, ...], Meta(min_length=1)], Meta(
         description="0-based index of the correct choice, or a list of them")]
     why: Annotated[Markdown, Meta(description="shown after answering")] = ""
+    explanations: Annotated[tuple[Markdown, ...], Meta(
+        description="one per choice, in order: why that choice is wrong, shown when the "
+                    "learner picks it (\"\" for none)")] = ()
 
     def __post_init__(self) -> None:
         bad = [a for a in self.answers if a >= len(self.choices)]
         if bad:
             raise FieldError("answer", f"answer {bad[0]} is out of range: there are "
                                        f"{len(self.choices)} choices (numbered from 0)")
+        if self.explanations and len(self.explanations) != len(self.choices):
+            raise FieldError("explanations", f"{len(self.explanations)} explanations for "
+                                             f"{len(self.choices)} choices: give one per "
+                                             "choice, \"\" where there is nothing to say")
 
     @property
     def answers(self) -> tuple[int, ...]:
@@ -101,6 +119,12 @@ class QuizStep(Step, frozen=True, kw_only=True):
 
     def is_correct(self, picked: set[int] | list[int] | tuple[int, ...]) -> bool:
         return set(picked) == set(self.answers)
+
+    def explain_wrong(self, picked: list[int] | tuple[int, ...]) -> str:
+        """Why the picked choices that are wrong are wrong, as far as the lesson says."""
+        notes = [self.explanations[p].strip() for p in sorted(set(picked))
+                 if p not in self.answers and p < len(self.explanations)]
+        return "\n\n".join(note for note in notes if note)
 
 
 AnyStep = CodeStep | QuizStep
@@ -117,8 +141,9 @@ class CourseFile(Declared, frozen=True, kw_only=True):
                                        "published")]
     title: str
     description: str = ""
-    lessons: Annotated[tuple[str, ...], Meta(
-        min_length=1, description="lesson file names without .yaml, in order")]
+    lessons: Annotated[tuple[Id, ...], Meta(
+        min_length=1, description="lesson file names without .yaml, in order (ids: no "
+                                  "folders, so no file outside the course is read)")]
 
 
 class LessonFile(Declared, frozen=True, kw_only=True):

@@ -8,6 +8,7 @@ written through once per change.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from tutor.core import devices
@@ -30,6 +31,15 @@ from tutor.core.workspace import Workspace
 
 class SessionError(Exception):
     """Something the learner asked for that cannot be done; the message says what to do."""
+
+
+class NotSaved(SessionError, OSError):
+    """A file of the learner's could not be written (a full disk, a read-only home); the
+    message names it. An ``OSError`` too, for callers that retry writes."""
+
+
+def _not_saved(path: Path, what: str, error: OSError) -> NotSaved:
+    return NotSaved(f"could not {what} {path}: {error.strerror or error}")
 
 
 def bundled_course_dir() -> Path:
@@ -176,7 +186,11 @@ class Session:
     def file_of(self, step_id: str) -> Path:
         """The learner's file for a code step, written from the starter on first visit."""
         step = self._code_step(step_id)
-        return self.workspace.ensure(step.lesson_id, step.id, step.starter)
+        try:
+            return self.workspace.ensure(step.lesson_id, step.id, step.starter)
+        except OSError as exc:
+            raise _not_saved(self.workspace.path_for(step.lesson_id, step.id),
+                             "write your starter file", exc) from None
 
     def read_code(self, step_id: str) -> str:
         self.file_of(step_id)
@@ -185,21 +199,33 @@ class Session:
 
     def write_code(self, step_id: str, code: str) -> Path:
         step = self._code_step(step_id)
-        return self.workspace.write(step.lesson_id, step.id, code)
+        try:
+            return self.workspace.write(step.lesson_id, step.id, code)
+        except OSError as exc:
+            raise _not_saved(self.workspace.path_for(step.lesson_id, step.id),
+                             "save your code to", exc) from None
 
     def reset(self, step_id: str) -> Path | None:
         """Restore the starter (the old code is kept as a .bak file) and forget progress."""
         step = self.step(step_id)
         self.store.reset_step(self.course.id, step_id)
         if isinstance(step, m.CodeStep):
-            return self.workspace.reset(step.lesson_id, step.id, step.starter)
+            try:
+                return self.workspace.reset(step.lesson_id, step.id, step.starter)
+            except OSError as exc:
+                raise _not_saved(self.workspace.path_for(step.lesson_id, step.id),
+                                 "put the starter back in", exc) from None
         return None
 
     def reset_all(self) -> None:
         self.store.reset_course(self.course.id)
         for step in self.course.steps():
-            if isinstance(step, m.CodeStep) and self.workspace.path_for(step.lesson_id, step.id).exists():
-                self.workspace.reset(step.lesson_id, step.id, step.starter)
+            path = self.workspace.path_for(step.lesson_id, step.id)
+            if isinstance(step, m.CodeStep) and path.exists():
+                try:
+                    self.workspace.reset(step.lesson_id, step.id, step.starter)
+                except OSError as exc:
+                    raise _not_saved(path, "put the starter back in", exc) from None
 
     # ------------------------------------------------------------------ attempts
     def check(
@@ -243,10 +269,13 @@ class Session:
         if bad or not picked:
             raise SessionError(f"choose between 1 and {len(step.choices)}")
         passed = step.is_correct(picked)
-        message = "" if passed else "Not quite. Read the question again, or take a hint."
+        explanation = "" if passed else step.explain_wrong(picked)
+        message = "" if passed else f"Not quite. {explanation}" if explanation else (
+            "Not quite. Read the question again" + (", or take a hint." if step.hints else "."))
         verdict = Verdict(step=step_id, passed=passed,
                           checks=[CheckResult(name="your answer", passed=passed, message=message)])
-        return self._record(step, verdict, self.statuses(), why=step.why)
+        attempt = self._record(step, verdict, self.statuses(), why=step.why)
+        return replace(attempt, explanation=explanation)
 
     def _record(self, step: m.AnyStep, verdict: Verdict, before: list[StepStatus],
                 solution: str | None = None, why: str = "") -> Attempt:
@@ -258,7 +287,7 @@ class Session:
         return Attempt(step.id, verdict, tuple(after), self.position_of(step.id, after),
                        newly_unlocked(before, after), next_step=following,
                        solution=solution if verdict.passed else None,
-                       why=why if verdict.passed else "")
+                       why=why if verdict.passed else "", not_saved=self.store.unsaved)
 
     def next_step_id(self, step_id: str) -> str | None:
         ids = [s.id for s in self.course.steps()]
@@ -302,7 +331,7 @@ class Session:
         for lesson in self.course.lessons:
             mine = [s for s in statuses if s.lesson == lesson.id]
             lessons.append(LessonSummary(lesson.id, lesson.title, sum(s.done for s in mine),
-                                         len(mine)))
+                                         len(mine), lesson.summary))
         return CourseSummary(self.course.id, self.course.title, sum(s.done for s in statuses),
                              len(statuses), self.current_step_id() if statuses else None,
                              tuple(lessons))

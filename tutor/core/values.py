@@ -8,6 +8,7 @@ learner code can have patched. Nothing here imports torch.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +50,13 @@ class Module:
 
 @dataclass
 class Opaque:
-    """A value the tutor cannot compare structurally: its type and a short repr."""
+    """A value the tutor cannot compare structurally: its type and a short repr, and for
+    collections the worker could measure (a Dataset, a DataLoader) their size."""
 
     type: str
     repr: str
+    length: int | None = None  # len(value), where it has one
+    details: dict[str, int | str] = field(default_factory=dict)  # batch_size, for a loader
 
 
 @dataclass(frozen=True)
@@ -62,30 +66,74 @@ class Frame:
     line: int | None
     name: str = ""  # the function; "" at module level
     text: str = ""
+    col: int | None = None  # where the expression that failed starts in ``text`` (characters)
+    end_col: int | None = None  # and where it ends, when it ends on the same line
+    repeats: int = 0  # the same frame again, this many more times (recursion)
+    hidden: int = 0  # frames left out after this one (a very deep traceback)
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One operand of the expression that failed, as the worker found it: what it is (type,
+    shape, dtype, device), never the values it holds."""
+
+    text: str  # as the learner wrote it: "preds.argmax(dim=0)"
+    type: str  # "Tensor", "Linear", "list", ...
+    shape: tuple[int, ...] | None = None
+    dtype: str = ""
+    device: str = ""
+    detail: str = ""  # a torch layer's own settings: "in_features=784, out_features=10, ..."
+    items: int | None = None  # the length of a list or a tuple
+    of: str = ""  # the type all of its items share
+    within: str = ""  # the operand this one is part of: `preds` within `preds.argmax(dim=0)`
 
 
 @dataclass
 class ErrorInfo:
-    """An exception raised by code in a worker, trimmed to the learner's own frames."""
+    """An exception raised by code in a worker, trimmed to the learner's own frames, with the
+    operands of the expression that failed."""
 
     type: str
     message: str
     frames: list[Frame] = field(default_factory=list)
+    expression: str = ""  # the failing expression on the last frame's line
+    operands: list[Operand] = field(default_factory=list)
 
     @property
     def line(self) -> int | None:
         """The learner's line closest to the error, for "jump to line"."""
         return self.frames[-1].line if self.frames else None
 
-    def format(self, heading: str = "Traceback (your code):") -> str:
-        """A traceback trimmed to the learner's code, with their file's line numbers."""
-        lines = [heading] if self.frames else []
-        for frame in self.frames:
-            lines.append(f"  line {frame.line}, in {frame.name or '<module>'}")
-            if frame.text:
-                lines.append(f"    {frame.text}")
-        lines.append(f"{self.type}: {self.message}" if self.message else self.type)
-        return "\n".join(lines)
+    def format(self, heading: str = "Traceback (your code):", source: str = "",
+               hints: bool = True) -> str:
+        """A traceback trimmed to the learner's code, with their file's line numbers, then
+        the shapes of the failing expression's operands and, with ``hints``, for an error
+        beginners often meet its usual cause and fix (verified against ``source``, the
+        learner's code, where it is given)."""
+        from tutor.core import error_text  # it words these facts, and imports this module
+
+        return error_text.render(self, heading, source, hints)
+
+
+ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` as a terminal would show it, without escape codes (colours, cursor moves,
+    window titles) or other control characters: a line rewritten after ``\\r`` (a progress
+    bar) shows what the terminal would, its last version over the earlier ones."""
+    text = ESCAPES.sub("", text.replace("\r\n", "\n"))
+    if "\r" in text:
+        text = "\n".join(_overwritten(line) for line in text.split("\n"))
+    return CONTROLS.sub("", text)
+
+
+def _overwritten(line: str) -> str:
+    shown = ""
+    for part in line.split("\r"):
+        shown = part + shown[len(part):]
+    return shown
 
 
 class Missing:
@@ -113,6 +161,7 @@ class Called:
     results: list[Any]
     args: list[list[Any]] = field(default_factory=list)  # per trial
     kwargs: list[list[tuple[str, Any]]] = field(default_factory=list)  # per trial
+    mutated: list[list[str]] = field(default_factory=list)  # per trial: inputs it changed
 
 
 @dataclass

@@ -8,11 +8,14 @@ from typing import Any
 
 @dataclass
 class CheckResult:
-    """One check's verdict with a message a beginner can act on."""
+    """One check's verdict with a message a beginner can act on: the tutor's diagnosis, then
+    the author's advice for that failure."""
 
     name: str
     passed: bool
     message: str = ""
+    mode: str = ""  # how it failed: shape, values, raises... (tutor.core.feedback.Mode)
+    diagnosis: str = ""  # the tutor's own words in ``message``, without the author's advice
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,6 +35,9 @@ class Verdict:
     device: str = ""
     skipped: str | None = None  # a reason when the step cannot run here (e.g. no CUDA)
     line: int | None = None  # the learner's line an error points at, for "jump to line"
+    # A verified repair (tutor.core.repairs), also said in the message of the check it fixes
+    # (or after the error), so every shell shows it: "Line 5: with `shuffle=True` ..."
+    repair: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,4 +51,5 @@ class Verdict:
             "device": self.device,
             "skipped": self.skipped,
             "line": self.line,
+            "repair": self.repair,
         }

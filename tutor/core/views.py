@@ -59,7 +59,14 @@ class Attempt:
     next_step: str | None = None  # the step that follows, if any
     solution: str | None = None  # the reference, once a code step passed
     why: str = ""  # a quiz's explanation, once answered right
+    explanation: str = ""  # why the picked quiz choice is wrong, when the lesson says
     recorded: bool = True  # False when cancelled or skipped: progress is unchanged
+    not_saved: str = ""  # why the record could not be written (a full disk): kept in memory
+
+    @property
+    def saved(self) -> bool:
+        """Whether what this attempt changed in the progress is on disk."""
+        return not self.not_saved
 
     @property
     def passed(self) -> bool:
@@ -75,6 +82,7 @@ class LessonSummary:
     title: str
     done: int
     total: int
+    summary: str = ""  # what the lesson teaches, from its file
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,8 @@ class CourseSummary:
     def to_json(self) -> dict[str, Any]:
         return {"course": self.course, "title": self.title, "done": self.done,
                 "total": self.total, "current": self.current,
-                "lessons": [vars(lesson) for lesson in self.lessons]}
+                "lessons": [{"id": lesson.id, "title": lesson.title, "done": lesson.done,
+                             "total": lesson.total} for lesson in self.lessons]}
 
 
 def newly_unlocked(before: list[StepStatus] | tuple[StepStatus, ...],

@@ -1,10 +1,13 @@
 """The worker process: runs a step's setup and one program (learner or reference) and
 reports what the probes ask for, as one framed message on a private channel.
 
-Started as ``python -I -u -B -m tutor.sandbox.child FD`` in a fresh directory. It reads
-one request from stdin, limits and isolates itself (``isolation.apply``, while still
-single-threaded: before torch is imported here, right after the fork in a warm worker),
-runs the code and writes the result, with the isolation report, to ``FD``.
+Started as ``python -I -u -B -m tutor.sandbox.child FD [--lifeline FD]`` in a fresh
+directory. It reads one request from stdin, limits itself, forks its sentinel (which ends it
+should the tutor die: ``tutor.sandbox.sentinel``), isolates itself (``isolation.apply``, while
+still single-threaded: before torch is imported here, right after the fork in a warm
+worker), says ``Started`` on ``FD`` as the step's code starts (and from then on counts its CPU
+time against the step's limit), runs the code and writes the result, with the isolation
+report and the CPU it used, to ``FD``.
 A spare (``FD --preload READY_FD``) imports torch first, says so with one byte on
 ``READY_FD`` and only then waits for its request; limits and isolation still come before
 any lesson or learner code, and a layer that needs a single thread is skipped and reported
@@ -22,10 +25,11 @@ import builtins
 import contextlib
 import copy
 import linecache
+import math
 import os
 import resource
+import shutil
 import sys
-import traceback
 import types
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -38,29 +42,51 @@ REQUEST_LIMIT = 64 * 1024 * 1024
 
 def main() -> None:
     result_fd = int(sys.argv[1])
+    options = {name: int(value)
+               for name, value in zip(sys.argv[2::2], sys.argv[3::2], strict=True)}
     requests = os.fdopen(os.dup(0), "rb")
     _detach_stdin()
-    from tutor.sandbox import isolation, reaper
+    from tutor.sandbox import isolation, reaper, sentinel
     from tutor.sandbox import wire as w
 
     reaper.become_subreaper()  # orphans of the learner's code stay in our tree
-    if sys.argv[2:3] == ["--preload"]:
+    if "--preload" in options:
         preload()
-        ready_fd = int(sys.argv[3])
-        _write(ready_fd, b"1")
+        ready_fd = options["--preload"]
+        try:
+            _write(ready_fd, b"1")
+        except OSError:  # the tutor went away while this spare imported torch
+            _remove_own_folder()
+            os._exit(0)
         os.close(ready_fd)
 
-    request, _ = w.read_message(requests, w.Request, REQUEST_LIMIT)
+    try:
+        request, _ = w.read_message(requests, w.Request, REQUEST_LIMIT)
+    except w.FrameError:  # the tutor went away before it sent one (a spare, say)
+        _remove_own_folder()
+        os._exit(0)
     apply_limits(request.limits)
-    worker = Worker(request, isolation.apply(request, os.getcwd()))
+    guards: set[int] = set()
+    if "--lifeline" in options:
+        token = os.environ.get(reaper.TOKEN_VAR, "")
+        guards.add(sentinel.guard(options["--lifeline"], os.getcwd(), token))
+    worker = Worker(request, isolation.apply(request, os.getcwd()),
+                    on_start=lambda started: _write(result_fd, w.pack(started)))
     message = worker.run()
     _write(result_fd, message)
     if request.judge and worker.status == "ok":
         learner, blobs = w.read_message(requests, w.Result, request.limits.result_bytes)
         _write(result_fd, worker.judge(learner, blobs))
     sys.stdout.flush()
-    reaper.kill_descendants(os.getpid())
+    reaper.kill_descendants(os.getpid(), keep=guards)  # the sentinel leaves as we end
     os._exit(0)  # skip interpreter teardown: it costs ~0.5 s with torch loaded
+
+
+def _remove_own_folder() -> None:
+    """A worker that never ran removes the folder the tutor made for it (the tutor is gone)."""
+    here = os.getcwd()
+    if os.path.basename(here).startswith("pytorch-tutor-run-"):
+        shutil.rmtree(here, ignore_errors=True)
 
 
 def preload() -> None:
@@ -72,7 +98,7 @@ def preload() -> None:
     with contextlib.suppress(Exception):
         import torchvision  # noqa: F401  (data lessons need it; importing costs seconds)
 
-    from tutor.sandbox import encode, isolation, wire  # noqa: F401
+    from tutor.sandbox import encode, explain, isolation, wire  # noqa: F401
 
     isolation.warm_up()
     wire.warm_up()
@@ -91,9 +117,10 @@ def _write(fd: int, data: bytes) -> None:
 
 
 def apply_limits(limits: w.ChildLimits) -> None:
-    """Own rlimits; each is optional so a platform that refuses one still runs the code."""
+    """Own rlimits; each is optional so a platform that refuses one still runs the code.
+    The CPU limit holds start-up and the code together until ``start_clock`` narrows it."""
     for value, which in (
-        (limits.cpu_s, resource.RLIMIT_CPU),
+        (limits.cpu_s and limits.cpu_s + limits.start_cpu_s, resource.RLIMIT_CPU),
         (limits.data_bytes, resource.RLIMIT_DATA),
         (limits.fsize_bytes, resource.RLIMIT_FSIZE),
         (limits.nofile, resource.RLIMIT_NOFILE),
@@ -105,12 +132,34 @@ def apply_limits(limits: w.ChildLimits) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def start_clock(limits: w.ChildLimits) -> w.Started:
+    """The step's code starts now: from here it may use ``limits.cpu_s`` of CPU (SIGXCPU,
+    then SIGKILL two seconds later should it ignore that). Returns what was used so far."""
+    from tutor.sandbox import wire as w
+    from tutor.sandbox.usage import own_usage
+
+    cpu, waited = own_usage()
+    if limits.cpu_s:
+        with contextlib.suppress(ValueError, OSError):
+            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            soft = math.ceil(cpu) + limits.cpu_s
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+                hard = min(hard, soft + 2)
+            else:
+                hard = soft + 2
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    return w.Started(cpu_s=cpu, wait_s=waited)
+
+
 class Worker:
     """Runs one program and its probes; every failure becomes a status, never a crash."""
 
-    def __init__(self, request: w.Request, isolation: dict[str, Any] | None = None):
+    def __init__(self, request: w.Request, isolation: dict[str, Any] | None = None,
+                 on_start: Any = None):
         self.request = request
         self.isolation = isolation or {}
+        self.on_start = on_start  # told ``Started`` as the step's code starts
         self.filename = request.filename
         self.status = "ok"
         self.ns: dict[str, Any] = {}
@@ -123,22 +172,40 @@ class Worker:
         layers = {name: w.Layer(bool(r["active"]), str(r["detail"]))
                   for name, r in self.isolation.items()}
         header = w.Result(status="ok", role=self.request.role, isolation=layers)
+        stopped: _Failed | None = None  # the learner's code raised: probe what it defined
         try:
             self.torch = _import_torch(self.request.threads)
             self.device = resolve_device(self.torch, self.request.device)
             header.device = str(self.device)
-            self._execute()
+            started = start_clock(self.request.limits)
+            if self.on_start is not None:
+                self.on_start(started)
+            try:
+                self._execute()
+            except _Failed as raised:
+                if raised.status != "error" or not self.ns:
+                    raise
+                stopped = raised
             encoder = Encoder(self.request.limits.result_bytes)
-            header.values = {probe.id: self._probe(probe, encoder)
-                             for probe in self.request.probes}
-        except _Failed as failed:
+            probe = self._probe if stopped is None else self._probe_what_exists
+            header.values = {p.id: probe(p, encoder) for p in self.request.probes}
+        except _Failed as probe_failed:
+            failed = stopped or probe_failed  # an error in the code comes before a probe's
             self.status = failed.status
             header.status, header.error, header.failed_in = failed.status, failed.error, failed.where
-            return w.pack(header)
+            header.values = {}
+            return _packed(header)
         except TooLarge:
-            self.status = header.status = "too_large"
-            return w.pack(header)
-        return w.pack(header, encoder.blobs)
+            if stopped is not None:  # what the code did before the error is too large: say
+                header.values = {}  # the error alone
+                encoder = Encoder(0)
+            else:
+                self.status = header.status = "too_large"
+                return _packed(header)
+        if stopped is not None:
+            self.status = header.status = stopped.status
+            header.error = stopped.error
+        return _packed(header, encoder.blobs)
 
     def _execute(self) -> None:
         torch = self.torch
@@ -178,6 +245,17 @@ class Worker:
                           "setup" if status == "setup_error" else "") from None
 
     # ------------------------------------------------------------------ probes
+    def _probe_what_exists(self, probe: Any, enc: Any) -> Any:
+        """After the code raised, a probe that needs what the code never made (a check's
+        input from a name defined after the error) is missing, not a failed run: the
+        other probes still bring back what the code had made."""
+        from tutor.sandbox import wire as w
+
+        try:
+            return self._probe(probe, enc)
+        except _Failed:
+            return w.MissingV()
+
     def _probe(self, probe: Any, enc: Any) -> Any:
         from tutor.core import runs
         from tutor.sandbox import wire as w
@@ -200,29 +278,38 @@ class Worker:
         if not callable(fn):
             return enc.value(fn)
         summary = Encoder(self.request.limits.result_bytes, summary=True)
-        results, shown_args, shown_kwargs = [], [], []
+        results, shown_args, shown_kwargs, mutated = [], [], [], []
+        labels = _parameter_names(fn, len(probe.args))
         for trial in range(probe.trials):
+            sizes = {name: values[trial % len(values)] for name, values in probe.sizes}
             try:
-                args = [self._arg(spec, trial, i) for i, spec in enumerate(probe.args)]
-                kwargs = {key: self._arg(spec, trial, 100 + i)
+                args = [self._arg(spec, trial, i, sizes) for i, spec in enumerate(probe.args)]
+                kwargs = {key: self._arg(spec, trial, 100 + i, sizes)
                           for i, (key, spec) in enumerate(probe.kwargs)}
             except Exception as exc:
                 raise _Failed("setup_error", error_info(exc, "<inputs>"), probe.name) from exc
             shown_args.append([summary.value(a) for a in args])
             shown_kwargs.append([(k, summary.value(a)) for k, a in kwargs.items()])
+            before = [(label, _snapshot(self.torch, value)) for label, value in
+                      [*zip(labels, args, strict=False), *kwargs.items()]]
             results.append(self._guarded(lambda a=args, k=kwargs: fn(*a, **k), enc))
-        return w.CalledV(results=results, args=shown_args, kwargs=shown_kwargs)
+            now = [*args, *kwargs.values()]
+            mutated.append([label for (label, was), value in zip(before, now, strict=False)
+                            if was is not None and _changed(self.torch, was, value)])
+        return w.CalledV(results=results, args=shown_args, kwargs=shown_kwargs, mutated=mutated)
 
-    def _arg(self, spec: Any, trial: int, index: int) -> Any:
+    def _arg(self, spec: Any, trial: int, index: int, sizes: dict[str, int]) -> Any:
         from tutor.core import runs
 
         torch = self.torch
         seed = (self.request.seed * 1_000_003 + trial * 1009 + index) % (2**63)
         if isinstance(spec, runs.TensorArg):
-            return _make_tensor(torch, spec, seed, self.device)
+            return _make_tensor(torch, spec, spec.resolved(sizes), seed, self.device)
         if isinstance(spec, runs.ExprArg):
             torch.manual_seed(seed)
             return eval(spec.expr, dict(self.ns))
+        if isinstance(spec, runs.ChoiceArg):
+            return copy.deepcopy(spec.values[trial % len(spec.values)])
         return copy.deepcopy(spec.value)
 
     def _module(self, probe: Any, enc: Any) -> Any:
@@ -320,6 +407,15 @@ class Worker:
         return value
 
 
+def _packed(header: w.Result, blobs: list[bytes] | None = None) -> bytes:
+    """The result, with what the worker used by now (the tutor subtracts ``Started``'s)."""
+    from tutor.sandbox import wire as w
+    from tutor.sandbox.usage import own_usage
+
+    header.cpu_s, header.wait_s = own_usage()
+    return w.pack(header, blobs or [])
+
+
 class _Failed(Exception):
     def __init__(self, status: str, error: w.ErrorV, where: str = ""):
         self.status = status
@@ -346,9 +442,46 @@ def resolve_device(torch: Any, wanted: str) -> Any:
     return torch.device(wanted)
 
 
-def _make_tensor(torch: Any, spec: Any, seed: int, device: Any) -> Any:
+def _parameter_names(fn: Any, count: int) -> list[str]:
+    """How the function names its first ``count`` parameters (for "changes its input `x`")."""
+    import inspect
+
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+
+
+def _snapshot(torch: Any, value: Any) -> Any:
+    """A copy of an input to compare after the call: tensors (also inside lists), else None."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, torch.Tensor) for v in value):
+        return [v.detach().clone() for v in value]
+    return None
+
+
+def _changed(torch: Any, before: Any, after: Any) -> bool:
+    """Whether the call changed an input in place (its shape or any value; NaN equals NaN)."""
+    if isinstance(before, list):
+        return not isinstance(after, (list, tuple)) or len(after) != len(before) or any(
+            _changed(torch, b, a) for b, a in zip(before, after, strict=False))
+    if not isinstance(after, torch.Tensor) or after.shape != before.shape:
+        return True
+    now = after.detach()
+    if now.dtype != before.dtype:
+        return True
+    same = now == before
+    if now.is_floating_point() or now.is_complex():
+        same = same | (now.isnan() & before.isnan())
+    return not bool(same.all())
+
+
+def _make_tensor(torch: Any, spec: Any, shape: tuple[int, ...], seed: int, device: Any) -> Any:
     gen = torch.Generator().manual_seed(seed)
-    shape = tuple(spec.shape)
     dtype = getattr(torch, spec.dtype)
     low, high = spec.low, spec.high
     if dtype == torch.bool:
@@ -395,27 +528,26 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def error_info(exc: BaseException, filename: str) -> w.ErrorV:
-    from tutor.sandbox import wire as w
+    """The facts of ``exc`` (``tutor.sandbox.explain``): its type, message, the learner's
+    frames in ``filename`` and the operands of the expression that failed; no words."""
+    from tutor.sandbox import explain
 
     if isinstance(exc, SyntaxError) and exc.filename == filename:
-        text = (exc.text or "").rstrip("\n")
-        return w.ErrorV("SyntaxError", exc.msg, [w.FrameV(exc.lineno, "", text)])
-    return w.ErrorV(type(exc).__name__, str(exc)[:4000], _learner_frames(exc, filename))
+        return explain.syntax_error(exc)
+    return explain.error(exc, filename)
 
 
 def _exit_info(exc: SystemExit, filename: str) -> w.ErrorV:
     """The exit code as the learner wrote it (``repr``), and where they exited."""
     from tutor.sandbox import wire as w
 
-    return w.ErrorV("SystemExit", repr(exc.code), _learner_frames(exc, filename))
+    return w.ErrorV("SystemExit", repr(exc.code)[:200], _learner_frames(exc, filename))
 
 
 def _learner_frames(exc: BaseException, filename: str) -> list[w.FrameV]:
-    from tutor.sandbox import wire as w
+    from tutor.sandbox import explain
 
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    return [w.FrameV(f.lineno, "" if f.name == "<module>" else f.name, f.line or "")
-            for f in frames]
+    return explain.wire_frames(explain.learner_frames(exc, filename))
 
 
 if __name__ == "__main__":

@@ -144,11 +144,29 @@ class Encoder:
 
 
 def opaque(value: Any) -> w.OpaqueV:
+    """A value the tutor cannot compare: its type, a short repr, and the sizes that let a
+    message name it as a person would ("a DataLoader over 1,000 items in batches of 64")."""
     try:
         text = _repr.repr(value)
     except Exception:  # a learner's __repr__ may raise anything
         text = "<unrepresentable>"
-    return w.OpaqueV(type=type(value).__name__, repr=text)
+    node = w.OpaqueV(type=type(value).__name__[:200], repr=text)
+    node.length = _length(value)
+    batch_size = getattr(value, "batch_size", None) if hasattr(value, "dataset") else None
+    if isinstance(batch_size, int) and not isinstance(batch_size, bool):
+        dataset_length = _length(getattr(value, "dataset", None))
+        if dataset_length is not None:
+            node.details = {"length": dataset_length, "batch_size": batch_size}
+    return node
+
+
+def _length(value: Any) -> int | None:
+    """``len(value)`` where it has one; a learner's ``__len__`` may raise or lie."""
+    try:
+        length = len(value)
+    except Exception:
+        return None
+    return length if isinstance(length, int) and length >= 0 else None
 
 
 def _float(x: float) -> float | str:

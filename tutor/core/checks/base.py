@@ -9,12 +9,13 @@ the YAML key that selects it (``compare: t``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
 
-from tutor.core.declare import Declared, Path, convert
+from tutor.core.declare import Declared, FieldError, Path, convert
+from tutor.core.feedback import NO_CLUES, Clues, Finding, Mode
 from tutor.core.runs import AnyProbe, Metric, ValueProbe
 from tutor.core.values import MISSING, Raised
 
@@ -25,11 +26,36 @@ class LessonError(Exception):
     """A mistake in the lesson (its reference solution or its checks), not the learner's."""
 
 
+class Advice(Declared, frozen=True, kw_only=True):
+    """Advice for one way a check can fail: shown only when the check failed that way."""
+
+    when: Annotated[Mode | Literal["any"], Meta(
+        description="the failure mode: missing, placeholder, raises, type, length, keys, "
+                    "shape, dtype, device, grad, values, inputs, params, layers, output, "
+                    "printed, source, measure, or any")]
+    error: Annotated[str, Meta(
+        description="with `when: raises`, only for this exception type (e.g. TypeError)")] = ""
+    say: Annotated[str, Meta(description="the advice")]
+
+    def __post_init__(self) -> None:
+        if self.error and self.when != "raises":
+            raise FieldError("error", "error names an exception type: use it with when: raises")
+
+    def applies(self, finding: Finding) -> bool:
+        if self.when == "any":
+            return True
+        return self.when == finding.mode and (not self.error or self.error == finding.error)
+
+
 class Check(Declared, frozen=True, kw_only=True):
-    """Every check may have a ``name`` (its title) and a ``message`` (advice on failure)."""
+    """Every check may have a ``name`` (its title), and advice for the ways it can fail."""
 
     name: Annotated[str, Meta(description="the title shown for this check")] = ""
-    message: Annotated[str, Meta(description="extra advice shown when the check fails")] = ""
+    message: Annotated[str, Meta(
+        description="advice shown whenever the check fails; prefer `advice`, which is shown "
+                    "only for the failure it is written for")] = ""
+    advice: Annotated[tuple[Advice, ...], Meta(
+        description="advice per failure mode: [{when: values, say: ...}]")] = ()
 
     key: ClassVar[str] = ""  # the YAML key that selects this kind
     summary: ClassVar[str] = ""  # when it passes, for the reference in the docs
@@ -81,9 +107,14 @@ class Check(Declared, frozen=True, kw_only=True):
         return ()
 
     # ------------------------------------------------------------------ judging
-    def judge(self, index: int, outcome: Outcome) -> str | None:
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
         """What is wrong, in words a beginner can act on; None when the check passes."""
         raise NotImplementedError
+
+    def advice_for(self, finding: Finding) -> list[str]:
+        """The author's advice that belongs to this failure."""
+        said = [self.message] if self.message else []
+        return said + [a.say for a in self.advice if a.applies(finding)]
 
     def achieved(self, index: int, outcome: Outcome) -> str:
         """A figure to show on a pass (the learner's accuracy, say), or ""."""
@@ -119,6 +150,12 @@ class Outcome:
     stdout: str
     source: str
     device: str
+    reference_stdout: str = ""  # what the reference printed (a ``prints`` check compares)
+    clues: Clues = field(default=NO_CLUES, compare=False)  # set from source and device
+
+    def __post_init__(self) -> None:
+        if self.clues is NO_CLUES:
+            object.__setattr__(self, "clues", Clues(self.source, self.device))
 
     def mine(self, probe_id: str) -> Any:
         return self.learner.get(probe_id, MISSING)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import msgspec
+from msgspec import Meta
 
 from tutor.core.checks.base import Check, Outcome, value_id, value_probe
-from tutor.core.feedback import describe_difference
+from tutor.core.feedback import Finding, difference
 from tutor.core.fields import Atol, Axes, Name, Rtol
 from tutor.core.runs import AnyProbe
 
@@ -24,6 +25,12 @@ class Compare(Check, frozen=True, kw_only=True):
     rtol: Rtol = 1e-5
     atol: Atol = 1e-8
     axes: Axes = ()
+    exact_types: Annotated[bool, Meta(
+        description="refuse a one-element tensor where the reference has a Python number "
+                    "(by default its value decides)")] = False
+    extra_keys: Annotated[bool, Meta(
+        description="a dict may hold keys beyond the reference's (extra fields a learner "
+                    "logs)")] = False
 
     def default_title(self) -> str:
         return f"`{self.var}` matches the expected value"
@@ -37,8 +44,9 @@ class Compare(Check, frozen=True, kw_only=True):
     def reads(self) -> tuple[str, ...]:
         return (self.var,)
 
-    def judge(self, index: int, outcome: Outcome) -> str | None:
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
         what = f"`{self.var}`"
         expected = outcome.theirs(value_id(self.var), what)
-        return describe_difference(outcome.mine(value_id(self.var)), expected,
-                                   rtol=self.rtol, atol=self.atol, axes=self.axes, what=what)
+        return difference(outcome.mine(value_id(self.var)), expected, rtol=self.rtol,
+                          atol=self.atol, axes=self.axes, what=what, clues=outcome.clues,
+                          exact_types=self.exact_types, extra_keys=self.extra_keys)

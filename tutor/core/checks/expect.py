@@ -10,11 +10,13 @@ from msgspec import Meta
 from tutor.core.checks.base import Check, Outcome, value_id, value_probe
 from tutor.core.declare import FieldError
 from tutor.core.feedback import (
+    Finding,
     conversion_hint,
     describe,
-    describe_difference,
     device_problem,
+    difference,
     dtype_problem,
+    fewer_items,
     shape_problem,
     type_name,
     unusable,
@@ -111,48 +113,60 @@ class Expect(Check, frozen=True, kw_only=True):
     def reads(self) -> tuple[str, ...]:
         return (self.var,)
 
-    def judge(self, index: int, outcome: Outcome) -> str | None:
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
+        """The first property that fails, in the order a learner fixes them: a fix to one
+        often changes the next (a wrong shape makes the values wrong too)."""
         what = f"`{self.var}`"
         value = outcome.mine(value_id(self.var))
-        problem = unusable(value, what)
+        problem = unusable(value, what, outcome.clues)
         if problem:
             return problem
-        wrong_type = type_problem(self.type, value, what) if self.type is not None else None
-        problems = [wrong_type]
+        if self.type is not None:
+            wrong = type_problem(self.type, value, what)
+            if wrong:
+                return Finding(wrong, "type")
         if any(getattr(self, name) is not None for name in self.tensor_fields()):
-            if isinstance(value, Tensor):
-                problems += self._tensor_problems(value, what, outcome.device)
-            elif wrong_type is None:
-                problems.append(type_problem("tensor", value, what))
-        if self.value is not None and wrong_type is None:
-            problems.append(describe_difference(value, self.value, rtol=VALUE_RTOL,
-                                                atol=VALUE_ATOL, what=what))
-        return "\n".join(p for p in problems if p) or None
+            if not isinstance(value, Tensor):
+                return Finding(type_problem("tensor", value, what) or "", "type")
+            found = self._tensor_problem(value, what, outcome)
+            if found:
+                return found
+        if self.value is not None:
+            return difference(value, self.value, rtol=VALUE_RTOL, atol=VALUE_ATOL, what=what)
+        return None
 
-    def _tensor_problems(self, t: Tensor, what: str, run_device: str) -> list[str | None]:
+    def _tensor_problem(self, t: Tensor, what: str, outcome: Outcome) -> Finding | None:
         grad = f"{what[:-1]}.grad`" if what.endswith("`") else f"{what}.grad"
         words = {"what": what, "grad": grad, "what_plain": what.strip("`")}
-        problems: list[str | None] = []
         if self.shape is not None:
-            problems.append(shape_problem(t.shape, self.shape, axes=self.axes, what=what))
+            text = shape_problem(t.shape, self.shape, axes=self.axes, what=what,
+                                 clues=outcome.clues)
+            if text:
+                return Finding(text, "shape", short=fewer_items(t.shape, self.shape))
         if self.dtype is not None:
-            problems.append(dtype_problem(t.dtype, self.dtype, what=what, kind=t.kind))
+            text = dtype_problem(t.dtype, self.dtype, what=what, kind=t.kind,
+                                 clues=outcome.clues)
+            if text:
+                return Finding(text, "dtype")
         if self.device is not None:
-            wanted = run_device if self.device == "run" else self.device
-            problems.append(device_problem(t.device, wanted, what=what))
+            wanted = outcome.device if self.device == "run" else self.device
+            text = device_problem(t.device, wanted, what=what)
+            if text:
+                return Finding(text, "device")
         for asked, actual, template in (
             (self.requires_grad, t.requires_grad, REQUIRES_GRAD),
             (self.is_leaf, t.is_leaf, IS_LEAF),
             (self.grad, t.grad is not None, GRAD),
         ):
             if asked is not None and actual != asked:
-                problems.append(template[asked].format(**words))
+                return Finding(template[asked].format(**words), "grad")
         if self.grad_shape is not None:
             if t.grad is None:
-                problems.append(GRAD[True].format(**words))
-            else:
-                problems.append(shape_problem(t.grad.shape, self.grad_shape, what=grad))
-        return list(dict.fromkeys(problems))  # asking for grad and grad_shape says None once
+                return Finding(GRAD[True].format(**words), "grad")
+            text = shape_problem(t.grad.shape, self.grad_shape, what=grad, clues=outcome.clues)
+            if text:
+                return Finding(text, "grad")
+        return None
 
 
 def type_problem(wanted: str, value: Any, what: str) -> str | None:

@@ -10,7 +10,14 @@ from msgspec import Meta
 
 from tutor.core.checks.base import Check, LessonError, Outcome, state_probe
 from tutor.core.declare import FieldError
-from tutor.core.feedback import NAN_CAUSES, describe, format_number, unusable
+from tutor.core.feedback import (
+    NAN_CAUSES,
+    Finding,
+    describe,
+    format_number,
+    small_value,
+    unusable,
+)
 from tutor.core.fields import Name
 from tutor.core.runs import Metric, ValueProbe, expression_problem
 from tutor.core.values import MISSING, Raised, Tensor
@@ -56,27 +63,41 @@ class MetricCheck(Check, frozen=True, kw_only=True):
     def reads(self) -> tuple[str, ...]:
         return self.learner
 
-    def judge(self, index: int, outcome: Outcome) -> str | None:
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
         for name in self.learner:  # a value the judge cannot use: say why in the learner's terms
-            problem = unusable(outcome.value(name), f"`{name}`")
+            problem = unusable(outcome.value(name), f"`{name}`", outcome.clues)
             if problem:
                 return problem
         label = self.name or f"`{self.expr}`"
         value = outcome.metrics.get(f"metric:{index}", MISSING)
         if value is MISSING:
-            return (f"{label} could not be measured: the judge got nothing to measure, which "
-                    "happens when your code stops before the end.")
+            return Finding(f"{label} could not be measured: the judge got nothing to measure, "
+                           "which happens when your code stops before the end.", "measure")
         if isinstance(value, Raised):
-            return f"Measuring {label} failed:\n{value.error.format()}"
+            return Finding(f"Measuring {label} failed:\n"
+                           f"{value.error.format(source=outcome.source)}", "raises",
+                           value.error.type)
         value = _scalar(value)
         if isinstance(value, bool):
             if value:
                 return None
-            return f"Not yet: {self.name}." if self.name else f"`{self.expr}` is not true yet."
+            head = f"Not yet: {self.name}." if self.name else f"`{self.expr}` is not true yet."
+            return Finding(" ".join([head, *self._shown(outcome)]), "measure")
         if not isinstance(value, (int, float)):
             raise LessonError(f"{label} gave {describe(value)}; a metric must give a bool or a "
                               "number")
-        return _out_of_range(label, value, self.min, self.max)
+        text = _out_of_range(label, value, self.min, self.max)
+        return Finding(text, "measure") if text else None
+
+    def _shown(self, outcome: Outcome) -> list[str]:
+        """The learner's values the expression read, where they are small enough to show."""
+        shown = []
+        for name in self.learner:
+            value = outcome.value(name)
+            text = small_value(value)
+            if text:
+                shown.append(f"`{name}` is {text}.")
+        return shown
 
     def achieved(self, index: int, outcome: Outcome) -> str:
         """The learner's figure (their accuracy...) when there is a threshold."""

@@ -10,7 +10,14 @@ from msgspec import Meta
 
 from tutor.core.checks.base import Check, LessonError, Outcome
 from tutor.core.declare import FieldError
-from tutor.core.feedback import describe, describe_difference, format_shape, shape_problem, unusable
+from tutor.core.feedback import (
+    Finding,
+    describe,
+    difference,
+    format_shape,
+    shape_problem,
+    unusable,
+)
 from tutor.core.fields import ITEM_BYTES, Atol, ExactShape, Name, Rtol, Shape, Size
 from tutor.core.runs import Limits, ModuleProbe
 from tutor.core.values import Built, Module, Raised, Tensor
@@ -34,6 +41,10 @@ class ModuleCheck(Check, frozen=True, kw_only=True):
     params: Annotated[Size | None, Meta(description="the total parameter count")] = None
     layers: Annotated[tuple[Layer, ...] | None, Meta(
         description="named_children() in order: [name, type] pairs")] = None
+    layer_types: Annotated[tuple[str, ...] | None, Meta(
+        description="the types of its layers in order, whatever they are named (layers "
+                    "without parameters of other types, such as nn.ReLU(), may come "
+                    "between)")] = None
     input_shape: ExactShape | None = msgspec.field(name="input", default=None)
     output_shape: Shape | None = msgspec.field(name="output", default=None)
     same_as_reference: Annotated[bool, Meta(
@@ -63,26 +74,39 @@ class ModuleCheck(Check, frozen=True, kw_only=True):
     def needs_reference(self) -> bool:
         return self.same_as_reference or self.like_reference
 
-    def judge(self, index: int, outcome: Outcome) -> str | None:
+    def reads(self) -> tuple[str, ...]:
+        return (self.target,)
+
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
+        """The first of: how it is built, its layers, its parameter count, its output (a
+        missing layer changes the count and the output too); a module that registered no
+        parameter at all is said first, since it explains the rest."""
         what = f"`{self.target}`"
         got = outcome.mine(f"module:{index}")
-        problem = unusable(got, what)
+        problem = unusable(got, what, outcome.clues)
         if problem:
             return problem
         built = got if isinstance(got, Built) else Built(got)
         if isinstance(built.module, Raised):
-            return f"Building {what} raised an error:\n{built.module.error.format()}"
+            error = built.module.error
+            return Finding(f"Building {what} raised an error:\n"
+                           f"{error.format(source=outcome.source)}", "raises",
+                           error.type)
         if not isinstance(built.module, Module):
-            return (f"{what} is {describe(built.module)}, expected an nn.Module: a class that "
-                    "subclasses nn.Module, or an instance of one.")
+            return Finding(f"{what} is {describe(built.module)}, expected an nn.Module: a class "
+                           "that subclasses nn.Module, or an instance of one.", "type")
         theirs = self._reference(outcome, index, what) if self.needs_reference() else None
         like = theirs.module if theirs is not None and self.like_reference else None
-        problems = [
-            self._params_problem(built.module, like, what),
-            self._layers_problem(built.module, like, what),
-            self._output_problem(built, theirs),
-        ]
-        return "\n".join(p for p in problems if p) or None
+        params = self._params_problem(built.module, like, what)
+        if params and built.module.n_params == 0:  # nothing registered: the root of it all
+            return Finding(params, "params")
+        layers = self._layers_problem(built.module, like, what) or self._types_problem(
+            built.module, what)
+        if layers:
+            return Finding(layers, "layers")
+        if params:
+            return Finding(params, "params")
+        return self._output_problem(built, theirs, outcome)
 
     @staticmethod
     def _reference(outcome: Outcome, index: int, what: str) -> Built:
@@ -102,6 +126,27 @@ class ModuleCheck(Check, frozen=True, kw_only=True):
             return None
         return (f"{what} has {built.n_params:,} parameters, expected {want:,}. "
                 + _per_layer_hint(built, like))
+
+    def _types_problem(self, built: Module, what: str) -> str | None:
+        """The layers' types in order, names free; parameterless extras are allowed."""
+        if self.layer_types is None:
+            return None
+        want, weighted = list(self.layer_types), _per_layer(built)
+        have = [(name, kind) for name, kind in built.children
+                if kind in want or weighted.get(name, 0) > 0]
+        kinds = [kind for _, kind in have]
+        if kinds == want:
+            return None
+        at = next((k for k, (a, b) in enumerate(zip(kinds, want, strict=False)) if a != b),
+                  min(len(kinds), len(want)))
+        if at >= len(kinds):
+            wrong = f"it has no layer where a {want[at]} should come next"
+        elif at >= len(want):
+            wrong = f"layer `{have[at][0]}` ({kinds[at]}) is one more than expected"
+        else:
+            wrong = f"layer `{have[at][0]}` is a {kinds[at]}, expected a {want[at]}"
+        return (f"{what}'s layers differ from {' -> '.join(want)}: {wrong} (layer {at + 1} "
+                "of the expected ones, counting in order).")
 
     def _layers_problem(self, built: Module, like: Module | None, what: str) -> str | None:
         if self.layers is not None:
@@ -138,32 +183,38 @@ class ModuleCheck(Check, frozen=True, kw_only=True):
             "OrderedDict."
         )
 
-    def _output_problem(self, got: Built, theirs: Built | None) -> str | None:
+    def _output_problem(self, got: Built, theirs: Built | None,
+                        outcome: Outcome) -> Finding | None:
         if self.input_shape is None:
             return None
         where = f"For an input of shape {format_shape(self.input_shape)}"
         output = got.output
         if isinstance(output, Raised):
-            return f"{where}, the forward pass raised an error:\n{output.error.format()}"
+            return Finding(f"{where}, the forward pass raised an error:\n"
+                           f"{output.error.format(source=outcome.source)}", "raises",
+                           output.error.type)
         if not isinstance(output, Tensor):
-            return (f"{where}, the forward pass returned {describe(output)}, expected a "
-                    "tensor: does forward() end with `return`?")
+            return Finding(f"{where}, the forward pass returned {describe(output)}, expected a "
+                           "tensor: does forward() end with `return`?", "output")
         if self.output_shape is not None:
-            problem = shape_problem(output.shape, self.output_shape, what="the output")
+            problem = shape_problem(output.shape, self.output_shape, what="the output",
+                                    clues=outcome.clues)
             if problem:
-                return f"{where}: {problem}"
+                mixed = _batch_mixed(output.shape, self.input_shape, outcome)
+                return Finding(f"{where}: {problem}" + (f" {mixed}" if mixed else ""),
+                               "output")
         if theirs is None or not self.same_as_reference:
             return None
         if not isinstance(theirs.output, Tensor):
             raise LessonError(f"the reference's forward pass gave {describe(theirs.output)}, "
                               "not a tensor")
-        problem = describe_difference(output, theirs.output, rtol=self.rtol, atol=self.atol,
-                                      what="the output")
-        if problem is None:
+        found = difference(output, theirs.output, rtol=self.rtol, atol=self.atol,
+                           what="the output", clues=outcome.clues)
+        if found is None:
             return None
-        return (f"{where}, with the same weights as the reference: {problem} (Both models got "
-                "identical weights by parameter name, so your layers need the reference's "
-                "names.)")
+        return Finding(f"{where}, with the same weights as the reference: {found.text} (Both "
+                       "models got identical weights by parameter name, so your layers need "
+                       "the reference's names.)", "output")
 
 
 def _per_layer_hint(built: Module, like: Module | None) -> str:
@@ -188,3 +239,18 @@ def _per_layer(module: Module) -> dict[str, int]:
         layer = name.split(".")[0]
         counts[layer] = counts.get(layer, 0) + math.prod(shape)
     return counts
+
+
+def _batch_mixed(got: tuple[int, ...], given: tuple[int, ...], outcome: Outcome) -> str:
+    """More output rows than images, a whole number per image: a reshape that let the batch
+    axis take the rest (`reshape(-1, 192)` on 768 values per image gives 4 rows each)."""
+    if not got or not given or got[0] <= given[0] or got[0] % given[0]:
+        return ""
+    per = got[0] // given[0]
+    text = f"Your network makes {got[0]} rows from a batch of {given[0]} ({per} per image)"
+    calls = outcome.clues.facts.calls_to("reshape") + outcome.clues.facts.calls_to("view")
+    if not calls:
+        return f"{text}: does an axis hold values of several images?"
+    return (f"{text}: a `.reshape(-1, N)` (or `.view`) with the wrong N splits each image "
+            "into several rows. Keep the batch axis with `t.reshape(t.shape[0], -1)` or "
+            "`t.flatten(start_dim=1)`, and check how many values each image has there.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Annotated, ClassVar
 
 import msgspec
@@ -17,8 +16,9 @@ from msgspec import Meta
 
 from tutor.core.checks.base import Check, Outcome
 from tutor.core.declare import Declared
-from tutor.core.feedback import join_words
+from tutor.core.feedback import Finding, join_words
 from tutor.core.fields import Name
+from tutor.core.source_facts import Call, find_calls, made_from, reachable
 
 
 class Rules(Declared, frozen=True, kw_only=True):
@@ -30,6 +30,12 @@ class Rules(Declared, frozen=True, kw_only=True):
     avoids: Annotated[tuple[str, ...], Meta(description="calls that must not appear")] = ()
     no_loops: Annotated[bool, Meta(
         description="no for/while loops and no comprehensions")] = False
+    calls: Annotated[dict[str, Annotated[int, Meta(ge=1)]], Meta(
+        description="call -> how many times at least it must appear in the code "
+                    "(`conv_out: 4` for a step that asks for four calls)")] = {}
+    order: Annotated[tuple[str, ...], Meta(
+        description="calls that must come in this order, each after the one before it "
+                    "(`[zero_grad, backward, step]`)")] = ()
     made_from: Annotated[dict[Name, tuple[Name, ...]], Meta(
         description="variable -> names its value must be computed from (through other "
                     "variables too): catches a tensor made without `device=device`")] = {}
@@ -55,12 +61,16 @@ class Source(Check, frozen=True, kw_only=True):
             parts.append(f"does not use {', '.join(rules.avoids)}")
         if rules.no_loops:
             parts.append("has no Python loops")
+        parts.extend(f"calls {entry} {times} times" for entry, times in rules.calls.items())
+        if rules.order:
+            parts.append(f"calls {' then '.join(rules.order)}")
         parts.extend(f"makes `{var}` from {', '.join(f'`{n}`' for n in names)}"
                      for var, names in rules.made_from.items())
         return "the code " + " and ".join(parts) if parts else "source rules"
 
-    def judge(self, index: int, outcome: Outcome) -> str | None:
-        return source_problem(self.rules, outcome.source)
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
+        text = source_problem(self.rules, outcome.source)
+        return Finding(text, "source") if text else None
 
 
 def source_problem(rules: Rules, source: str) -> str | None:
@@ -73,6 +83,8 @@ def source_problem(rules: Rules, source: str) -> str | None:
     problems = [
         *(_not_used(entry, calls) for entry in rules.uses),
         *(_used(entry, calls) for entry in rules.avoids),
+        *(_too_few(entry, times, calls) for entry, times in rules.calls.items()),
+        _out_of_order(rules.order, calls) if rules.order else None,
         _loops(tree) if rules.no_loops else None,
         *(_not_made_from(var, names, tree) for var, names in rules.made_from.items()),
     ]
@@ -90,67 +102,41 @@ LOOPS: dict[type, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Call:
-    """One call in the source: its dotted name as written and with imports resolved."""
-
-    written: tuple[str, ...]
-    resolved: tuple[str, ...]
-    line: int
-    text: str  # as the learner wrote it: "th.stack", or "@"
-
-    def matches(self, entry: str) -> bool:
-        """``stack`` matches any call ending in ``stack``; ``torch.stack`` that dotted suffix."""
-        want = tuple(entry.split("."))
-        return any(name[-len(want):] == want for name in (self.written, self.resolved))
+def _shown(entry: str) -> str:
+    """How a message names a call: `@` is how a learner writes matmul."""
+    return "`@` (matrix multiplication)" if entry in ("matmul", "torch.matmul") else (
+        f"`{entry}(...)`")
 
 
-def find_calls(tree: ast.AST) -> list[Call]:
-    """Every call with a dotted name (``f(...)``, ``a.b.f(...)``, ``x.sum().f(...)``) and ``@``."""
-    aliases = _aliases(tree)
-    calls = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            written = _dotted(node.func)
-            text = ".".join(written)
-        elif isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult):
-            written, text = ("matmul",), "@"
-        else:
-            continue
-        if written:
-            resolved = aliases.get(written[0], written[:1]) + written[1:]
-            calls.append(Call(written, resolved, node.lineno, text))
-    return sorted(calls, key=lambda call: call.line)
+def _out_of_order(order: tuple[str, ...], calls: list[Call]) -> str | None:
+    """The first pair of calls that comes the wrong way round (by their first lines)."""
+    first = {entry: min((c for c in calls if c.matches(entry)), key=lambda c: c.line,
+                        default=None) for entry in order}
+    present = [(entry, call) for entry, call in first.items() if call is not None]
+    for (before, a), (_, b) in zip(present, present[1:], strict=False):
+        if b.line < a.line:
+            return (f"Line {b.line} calls `{b.text}` before line {a.line} calls `{a.text}`: "
+                    f"this step needs {' then '.join(f'`{e}`' for e in order)}, in that "
+                    f"order (`{before}` first).")
+    return None
 
 
-def _aliases(tree: ast.AST) -> dict[str, tuple[str, ...]]:
-    """Local names bound by imports, as full dotted paths: ``F`` -> torch.nn.functional."""
-    names: dict[str, tuple[str, ...]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    names[alias.asname] = tuple(alias.name.split("."))
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                names[alias.asname or alias.name] = (*node.module.split("."), alias.name)
-    return names
-
-
-def _dotted(func: ast.expr) -> tuple[str, ...]:
-    """``torch.nn.functional.relu`` -> its parts; stops at anything that is not a name."""
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-    return tuple(reversed(parts))
+def _too_few(entry: str, times: int, calls: list[Call]) -> str | None:
+    found = [call for call in calls if call.matches(entry)]
+    if len(found) >= times:
+        return None
+    made = f"{len(found)} time{'s' if len(found) != 1 else ''}"
+    where = f" (on {_lines(c.line for c in found)})" if found else ""
+    return (f"Your code calls {_shown(entry)} {made}{where}: this step asks for at least "
+            f"{times} calls.")
 
 
 def _not_used(entry: str, calls: list[Call]) -> str | None:
     if any(call.matches(entry) for call in calls):
         return None
+    if entry in ("matmul", "torch.matmul"):
+        return ("Your code does not use `@`: this step asks you to multiply the matrices with "
+                "`@` (or torch.matmul).")
     last = entry.rsplit(".", 1)[-1]
     near = next((call for call in calls if call.written[-1] == last), None)
     if near is not None:
@@ -176,7 +162,7 @@ def _not_made_from(var: str, names: tuple[str, ...], tree: ast.AST) -> str | Non
     sources = made_from(tree)
     if var not in sources:
         return f"Your code does not assign `{var}`: this step asks you to create it."
-    missing = [name for name in names if name not in _reachable(var, sources)]
+    missing = [name for name in names if name not in reachable(var, sources)]
     if not missing:
         return None
     for node in ast.walk(tree):  # `x.to(device)` alone: a copy that is thrown away
@@ -187,39 +173,6 @@ def _not_made_from(var: str, names: tuple[str, ...], tree: ast.AST) -> str | Non
                     f"`{var}` where it was: keep the copy, `{var} = {ast.unparse(call)}`.")
     return (f"`{var}` is computed without {join_words([f'`{n}`' for n in missing])}: "
             f"use {'it' if len(missing) == 1 else 'them'} where you create `{var}`.")
-
-
-def made_from(tree: ast.AST) -> dict[str, set[str]]:
-    """For each variable assigned anywhere, the names read in the values assigned to it
-    (``x = y.to(device)`` -> {y, device}; tuple targets share their value's names)."""
-    sources: dict[str, set[str]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            read.add(node.target.id)
-        for target in targets:
-            for name in ast.walk(target):
-                if isinstance(name, ast.Name):
-                    sources.setdefault(name.id, set()).update(read)
-    return sources
-
-
-def _reachable(var: str, sources: dict[str, set[str]]) -> set[str]:
-    """Every name ``var`` is computed from, through the variables in between."""
-    seen: set[str] = set()
-    todo = [var]
-    while todo:
-        for name in sources.get(todo.pop(), ()):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
 
 
 def _loops(tree: ast.AST) -> str | None:

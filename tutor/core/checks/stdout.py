@@ -1,18 +1,51 @@
-"""``stdout_contains`` and ``stdout_matches``: what the learner's code printed."""
+"""``stdout_contains`` and ``stdout_matches``: what the learner's code printed.
+
+A course's pattern is untrusted: Python's ``re`` can backtrack for ever (``^(a+)+$`` against
+26 a's takes ~14 s) and holds the GIL while it does, so a thread cannot bound it. The match
+runs in a small process of its own with a CPU-time limit (``bounded_search``); past it, the
+check reports a lesson error instead of a verdict.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from typing import Annotated, ClassVar
 
 import msgspec
 from msgspec import Meta
 
-from tutor.core.checks.base import Check, Outcome
+from tutor.core.checks.base import Check, LessonError, Outcome
 from tutor.core.declare import FieldError
-from tutor.core.feedback import clip
+from tutor.core.feedback import Finding, clip
 
 TAIL_LINES = 5
+MATCH_CPU_S = 2  # CPU seconds a pattern may take on the output
+_MATCHER = """
+import json, re, sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_CPU, ({cpu}, {cpu} + 1))
+except (ImportError, ValueError, OSError):
+    pass
+job = json.loads(sys.stdin.buffer.read())
+found = re.compile(job["pattern"], re.MULTILINE).search(job["text"])
+sys.stdout.write("1" if found else "0")
+"""
+
+
+def bounded_search(pattern: str, text: str, cpu_s: int = MATCH_CPU_S) -> bool | None:
+    """Whether ``pattern`` (multi-line) matches in ``text``; None when it used ``cpu_s``
+    of CPU without an answer (or the wall clock, a backstop on a busy machine, ran out)."""
+    job = json.dumps({"pattern": pattern, "text": text}).encode()
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _MATCHER.format(cpu=cpu_s)],
+                              input=job, capture_output=True, timeout=cpu_s * 10 + 10)
+    except subprocess.TimeoutExpired:
+        return None
+    return {b"1": True, b"0": False}.get(done.stdout)
 
 
 class _Printed(Check, frozen=True, kw_only=True):
@@ -25,17 +58,16 @@ class _Printed(Check, frozen=True, kw_only=True):
     def wanted(self) -> str:
         raise NotImplementedError
 
-    def judge(self, index: int, outcome: Outcome) -> str | None:
+    def judge(self, index: int, outcome: Outcome) -> Finding | None:
         printed = outcome.stdout
         if not printed.strip():  # an empty output never passes, even an empty expectation
-            return f"Your code printed nothing; expected {self.wanted()}. Show it with print(...)."
+            return Finding(f"Your code printed nothing; expected {self.wanted()}. Show it with "
+                           "print(...).", "printed")
         if self.found(printed):
             return None
-        lines = printed.rstrip("\n").splitlines()[-TAIL_LINES:]
-        tail = "\n".join(f"  {clip(line, 100)}" for line in lines)
         head = (f"Not yet: {self.name}." if self.name
                 else f"Your output does not contain {self.wanted()}.")
-        return f"{head} The last lines you printed:\n{tail}"
+        return Finding(f"{head} The last lines you printed:\n{tail(printed)}", "printed")
 
 
 class StdoutContains(_Printed, frozen=True, kw_only=True):
@@ -80,7 +112,19 @@ class StdoutMatches(_Printed, frozen=True, kw_only=True):
         return f"the output matches /{self.pattern}/"
 
     def found(self, printed: str) -> bool:
-        return re.compile(self.pattern, re.MULTILINE).search(printed) is not None
+        found = bounded_search(self.pattern, printed)
+        if found is None:
+            raise LessonError(
+                f"the pattern /{self.pattern}/ of `stdout_matches` took more than "
+                f"{MATCH_CPU_S} s of CPU on the output and was stopped: nested repeats such "
+                "as (a+)+ can backtrack for ever; simplify it")
+        return found
 
     def wanted(self) -> str:
         return self.name or f"a line matching /{self.pattern}/"
+
+
+def tail(printed: str) -> str:
+    """The last lines the learner's code printed, indented and clipped."""
+    lines = printed.rstrip("\n").splitlines()[-TAIL_LINES:]
+    return "\n".join(f"  {clip(line, 100)}" for line in lines)
