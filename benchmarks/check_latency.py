@@ -1,11 +1,20 @@
-"""How long from "check" to verdict: warm (forked) workers against cold interpreters.
+"""How long from "check" to verdict: warm (forked) workers against cold interpreters, and
+the full-screen tutor as the learner meets it.
 
 Checks a tensor step of the fixture course the way the TUI does and prints the figures:
 ``warm_*`` forks workers from a warm parent and has the reference computed ahead (while the
 learner types), ``warm_side_by_side_*`` runs the reference next to the learner's code,
 ``spare_*`` takes interpreters started ahead (the path where fork is unsafe, as on macOS),
 ``cold_*`` starts two fresh interpreters per check (the baseline, measured in the same run).
-The verdict is always decided in this process. A benchmark, not a test: it asserts nothing.
+The verdict is always decided in this process.
+
+The tutor itself (``tui.py``): ``tui_check_p50_ms`` from the key press to the verdict widget
+updated (a headless pilot over the same warm runner), ``first_screen_ms`` from starting
+``pytorch-tutor`` to the first step's text on a pseudo-terminal (read from outside), and
+``first_check_after_launch_ms`` from pressing ctrl+r right after that to the verdict on
+screen, while the workers still load PyTorch. A benchmark, not a test: it asserts nothing.
+
+Targets: ``warm_p50_ms`` <= 40, ``tui_check_p50_ms`` <= 100, ``first_screen_ms`` <= 600.
 
     python benchmarks/check_latency.py [--json] [--warm N] [--cold N] [--device cpu]
 """
@@ -20,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +41,9 @@ from tutor.core.loader import load_course  # noqa: E402
 from tutor.sandbox.runner import SubprocessRunner  # noqa: E402
 from tutor.sandbox.spare import SpareRunner  # noqa: E402
 from tutor.sandbox.warm import WarmRunner  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tui  # noqa: E402
 
 STEP = "basics.compare"
 CODE = "import torch\nt = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"
@@ -127,8 +140,12 @@ def main() -> None:
     parser.add_argument("--spare", type=int, default=10, help="checks on spares to time")
     parser.add_argument("--gpu", type=int, default=20, help="CUDA checks to time, where a GPU is")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--tui", type=int, default=20, help="checks in the TUI to time")
+    parser.add_argument("--launches", type=int, default=5, help="launches of the tutor to time")
     args = parser.parse_args()
 
+    say = partial(print, file=sys.stderr, flush=True)  # progress; the figures go to stdout
+    say("cold checks…")
     cold = time_checks(Checker(SubprocessRunner(), device=args.device), args.cold)
     with WarmRunner() as runner:
         runner.warm_up()
@@ -136,9 +153,15 @@ def main() -> None:
         checker = Checker(runner, device=args.device)
         first = time_checks(checker, 1)[0]  # waits for the warm parent to be ready
         ready_s = time.perf_counter() - started
+        say("warm checks…")
         side_by_side = time_checks(checker, args.warm)
         warm = time_checks(Checker(runner, device=args.device, prefetch=True), args.warm)
+        say("checks in the TUI…")
+        tui_checks = tui.time_tui_checks(runner, args.tui)
+    say("spare interpreters…")
     spare = time_spare_checks(args.device, args.spare)
+    say("launches of pytorch-tutor…")
+    screens = tui.time_launches(args.launches)
     gpu = time_gpu_checks(args.gpu)
     frame_ms, frame_torch = ui_first_frame_ms()
     figures = {
@@ -155,10 +178,14 @@ def main() -> None:
                               if spare else None),
         "warm_parent_ready_s": round(ready_s, 2),
         "first_warm_check_ms": round(first, 1),
-        "ui_first_frame_ms": frame_ms,
+        "ui_first_frame_ms": frame_ms,  # in-process, headless: not what the learner sees
         "ui_torch_loaded": frame_torch,
+        "tui_check_p50_ms": round(statistics.median(tui_checks), 1),
+        "tui_check_p95_ms": round(percentile(tui_checks, 0.95), 1),
+        **screens,
         "warm_runs": len(warm),
         "cold_runs": len(cold),
+        "tui_runs": len(tui_checks),
         "spare_runs": len(spare),
         **gpu,
     }
@@ -166,7 +193,7 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
         return
     for key, value in figures.items():
-        print(f"{key:>22}: {value}")
+        print(f"{key:>30}: {value}")
 
 
 if __name__ == "__main__":

@@ -49,10 +49,11 @@ def test_a_new_learners_first_step(tmp_path: Path) -> None:
     assert failed.returncode == 1
     verdict = json.loads(failed.stdout)
     assert verdict["passed"] is False and verdict["step"] == "basics.compare"
-    assert {"name", "passed", "message"} <= set(verdict["checks"][0])
-    assert verdict["checks"][0]["message"] == (
-        "`t` is still `...`, the starter's placeholder: replace it with a float32 tensor of "
-        "shape [2, 3].")
+    # An untouched starter gets one line, not one failure per check, and where to type.
+    assert verdict["checks"] == []
+    assert verdict["error"].startswith("You have not changed the starter yet: replace each "
+                                       "`...` with your code")
+    assert verdict["line"] == 2
 
     path.write_text("import torch\nt = torch.arange(6).reshape(2, 3)\n")
     text = tutor(home, "check")
@@ -228,3 +229,137 @@ def test_a_verdict_shows_what_the_code_wrote_to_stderr() -> None:
     heading, warning = text.splitlines()[1:3]
     assert "stderr" in heading and warning.strip() == "mine.py:3: UserWarning: sizes differ"
     assert "stderr" not in verdict_text(Verdict(step="s", passed=True, device="cpu"))
+
+
+# --------------------------------------------------------------------------- reading the output
+
+LONG = ("This paragraph is long enough to need wrapping: a tensor is a grid of numbers, and "
+        "**every** operation works on all of them at once, which is why PyTorch is fast.")
+
+
+def explained(course: Path, text: str) -> Path:
+    lesson = course / "basics.yaml"
+    lesson.write_text(lesson.read_text().replace(
+        "      Make `t`, a 2x3 float tensor holding 0..5.\n", text, 1))
+    return course
+
+
+def test_show_renders_the_markdown_wrapped_to_80_columns(tmp_path: Path, course_copy: Path):
+    course = explained(course_copy, f"      {LONG}\n\n      ```python\n      t = torch.zeros(2)\n"
+                                    "      ```\n\n      Use `t.shape`.\n")
+    done = tutor(tmp_path / "home", "show", course=course)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "**" not in done.stdout and "```" not in done.stdout
+    assert all(len(line) <= 80 for line in lines) and all(line == line.rstrip() for line in lines)
+    assert "  t = torch.zeros(2)" in lines  # the code block, indented
+    assert "Use `t.shape`." in lines  # plain output keeps inline code marked
+    assert as_json(tutor(tmp_path / "home", "show", "--json", course=course))["explanation"] \
+        .startswith("This paragraph")  # --json is the lesson's own text, unchanged
+
+
+@pytest.mark.slow
+def test_check_messages_wrap_under_their_check(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    path = Path(as_json(tutor(home, "show", "--json"))["file"])
+    path.write_text("import torch\nt = torch.arange(6).reshape(2, 3)\n")
+    done = tutor(home, "check")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1 and all(len(line) <= 80 for line in lines)
+    failed = next(i for i, line in enumerate(lines) if line.startswith("  ✗"))
+    message = lines[failed + 1:failed + 3]
+    assert len(message) == 2 and all(line.startswith("      ") for line in message), lines
+
+
+@pytest.mark.slow
+def test_a_passed_metric_shows_the_learners_figure_and_the_threshold(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shown = as_json(tutor(home, "--unlock-all", "show", "modules.train", "--json"))
+    from tutor.core.loader import load_course
+
+    Path(shown["file"]).write_text(load_course(FIXTURE_COURSE).step("modules.train").solution)
+    done = tutor(home, "--unlock-all", "check", "modules.train")
+    assert done.returncode == 0, done.stdout
+    assert "yours: " in done.stdout and "(needed ≤ 0.05)" in done.stdout
+
+
+def test_help_cites_a_quiz_that_exists() -> None:
+    from tutor.cli.main import EXAMPLE_QUIZ, build_parser
+    from tutor.core.loader import load_course
+    from tutor.core.session import bundled_course_dir
+
+    assert f"answer {EXAMPLE_QUIZ} 2" in build_parser().format_help() + _answer_help()
+    assert load_course(bundled_course_dir()).step(EXAMPLE_QUIZ).kind == "quiz"
+
+
+def _answer_help() -> str:
+    from tutor.cli.main import build_parser
+
+    parser = build_parser()
+    actions = next(a for a in parser._actions if a.dest == "command")
+    return actions.choices["answer"].format_help()  # type: ignore[union-attr]
+
+
+def test_hostile_lesson_text_never_reaches_the_terminal_raw(tmp_path: Path, course_copy: Path):
+    lesson = course_copy / "basics.yaml"
+    text = lesson.read_text().replace("    title: Make a tensor\n",
+                                      '    title: "Make \\e]52;c;SGVsbG8=\\a [b]it[/b]"\n', 1)
+    text = text.replace("      - Use `torch.arange`.", r'      - "Use \e[2J`torch.arange`."', 1)
+    text = text.replace("    explanation: |\n      Make `t`, a 2x3 float tensor holding 0..5.\n",
+                        r'    explanation: "Make `t` \e]8;;http://evil\e\\here\e]8;;\e\\."'
+                        "\n", 1)
+    lesson.write_text(text)
+    home = tmp_path / "home"
+    for command in (("show",), ("list",), ("hint",), ("progress",), ("solution",
+                    "basics.compare", "--force")):
+        done = tutor(home, *command, course=course_copy)
+        assert done.returncode == 0, done.stderr
+        for stream in (done.stdout, done.stderr):
+            assert not any(c in stream for c in "\x1b\x07\x9b"), (command, stream)
+    shown = tutor(home, "show", course=course_copy).stdout
+    assert "␛]52;c;SGVsbG8=␇ [b]it[/b]" in shown and "␛]8;;http://evil␛\\here" in shown
+
+
+def test_colour_on_a_terminal_and_none_with_no_color(tmp_path: Path) -> None:
+    coloured = on_a_terminal(tmp_path / "home", "list")
+    assert "\x1b[" in coloured
+    assert "\x1b[3" not in on_a_terminal(tmp_path / "home", "list", NO_COLOR="1")
+
+
+def on_a_terminal(home: Path, *args: str, **env: str) -> str:
+    """What a command writes to a terminal (a pseudo-terminal, 80 columns)."""
+    import pty
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environ.update(PYTORCH_TUTOR_HOME=str(home), TERM="xterm-256color", COLUMNS="80", **env)
+    command = [sys.executable, "-m", "tutor.cli.main", "--lessons", str(FIXTURE_COURSE),
+               "--device", "cpu", *args]
+    primary, secondary = pty.openpty()
+    with subprocess.Popen(command, stdout=secondary, stderr=secondary, env=environ) as proc:
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(60)
+    os.close(primary)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_validate_warns_about_lines_wider_than_80x24_shows(tmp_path: Path, course_copy: Path):
+    wide = "x = 1  # " + "w" * 80
+    explained(course_copy, f"      Make `t`.\n\n      ```python\n      {wide}\n      ```\n")
+    done = tutor(tmp_path / "home", "lessons", "validate", str(course_copy))
+    assert done.returncode == 0, done.stdout  # a warning, not a problem
+    line = next(n for n, text in enumerate((course_copy / "basics.yaml").read_text()
+                                           .splitlines(), 1) if wide in text)
+    assert f"basics.yaml:{line}:82: warning: a code block line of step basics.compare is 89 " \
+           "columns wide; at 80x24 the tutor shows 75" in done.stdout
+    report = json.loads(tutor(tmp_path / "home", "lessons", "validate", str(course_copy),
+                              "--json").stdout)
+    assert report["ok"] is True and len(report["warnings"]) == 1

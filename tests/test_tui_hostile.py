@@ -55,7 +55,7 @@ async def test_keys_answer_while_a_hostile_run_is_killed(
         await wait_for(pilot, lambda: app.runs.running is None and app.state.verdict is not None,
                        timeout=90)
         assert not app.state.verdict.passed
-        assert "longer than 12 s" in (app.state.verdict.error or "")
+        assert "12 s" in (app.state.verdict.error or "")  # the step's limit, in its words
     deadline = time.monotonic() + 5
     while sleepers() and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from test_tui_support import FIXTURE, QUIET, SOLUTION, settle, wait_for
+from test_tui_support import FIXTURE, QUIET, SOLUTION, settle, text_of, wait_for
 from textual.pilot import Pilot
 
 from tutor.tui.app import TutorApp, make_app, open_session
@@ -38,8 +38,7 @@ def driven(tmp_path: Path, home: Path) -> Driven:
                 await settle(pilot)
                 yield app, pilot
         finally:
-            if app.calls.session is not None:
-                app.calls.session.close()
+            app.calls.close(timeout=60)
 
     return drive
 
@@ -61,9 +60,9 @@ async def test_a_real_failure_points_at_the_editor_line(driven: Driven) -> None:
         await finished(pilot)
         assert app.state.verdict.line == 4
         output = app.query_one(OutputPanel)
-        assert "Error at line 4" in str(output.query_one("#verdict").render())
+        assert "Error at line 4" in text_of(output.query_one("#verdict"))
         assert "before" in "\n".join(output.query_one("#log").lines)  # streamed stdout
-        await pilot.press("ctrl+g")
+        await pilot.press("f7")
         assert editor.selected_text == "t.foo()"
 
 

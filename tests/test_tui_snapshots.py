@@ -16,7 +16,7 @@ from tutor.core.runs import Runner
 from tutor.tui.app import TutorApp
 from tutor.tui.widgets.code_editor import CodeEditor
 
-SMALL, LARGE = (80, 24), (160, 48)
+SMALL, LARGE = (80, 24), (160, 45)
 RAISES = "import torch\n\nt = torch.zeros(2, 3)\nraise ValueError('t is not ready')\n"
 
 
@@ -85,4 +85,34 @@ def test_first_step_large(snap_compare, build):
 
 def test_error_with_line_large(snap_compare, build):
     assert snap_compare(build(), terminal_size=LARGE,
-                        run_before=steps(f"code:{RAISES}", "ctrl+r", "ctrl+g"))
+                        run_before=steps(f"code:{RAISES}", "ctrl+r", "f7"))
+
+
+def test_hint_under_the_code_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("ctrl+t", "ctrl+t"))
+
+
+def test_quiz_wrong_answer_narrow(snap_compare, build):
+    assert snap_compare(build(unlock_all=True), terminal_size=SMALL,
+                        run_before=steps("go:basics.quiz", "ctrl+e", "3"))
+
+
+def test_quiz_wrong_answer_large(snap_compare, build):
+    assert snap_compare(build(unlock_all=True), terminal_size=LARGE,
+                        run_before=steps("go:basics.quiz", "ctrl+e", "3"))
+
+
+def test_help_scrolled_to_its_end_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("f1", "end"))
+
+
+def test_course_map_large(snap_compare, build):
+    assert snap_compare(build(), terminal_size=LARGE, run_before=steps("ctrl+l", "end"))
+
+
+def test_left_the_editor_large(snap_compare, build):
+    assert snap_compare(build(), terminal_size=LARGE, run_before=steps("ctrl+e", "escape"))
+
+
+def test_go_to_line_narrow(snap_compare, build):
+    assert snap_compare(build(), terminal_size=SMALL, run_before=steps("ctrl+e", "ctrl+g"))

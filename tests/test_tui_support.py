@@ -9,12 +9,16 @@ port) that cannot start anything.
 from __future__ import annotations
 
 import contextlib
+import io
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
+from textual.visual import RichVisual
 from textual.widget import Widget
 from textual.worker import WorkerFailed
 
@@ -80,5 +84,30 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
 
 
 def text_of(widget: Widget) -> str:
-    """The plain text a Static/Label shows."""
-    return str(widget.render())
+    """The plain text a Static/Label shows (a Rich table as its width lays it out)."""
+    shown = widget.render()
+    if isinstance(shown, RichVisual):
+        console = Console(width=max(20, widget.content_size.width or 80), no_color=True,
+                          file=io.StringIO())
+        with console.capture() as captured:
+            console.print(shown._renderable)
+        return captured.get()
+    return str(shown)
+
+
+def terminal_output(app: App) -> tuple[str, str]:
+    """What the app would write to the terminal for its whole screen now (the driver's
+    bytes, escape sequences and all), and the text those put on the screen."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False,
+                      safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    written = console.file.getvalue()  # type: ignore[attr-defined]
+    return written, console.export_text(styles=False)
+
+
+def screen_text(app: App) -> str:
+    """The screen as the learner reads it, one line per row."""
+    return terminal_output(app)[1]

@@ -47,19 +47,27 @@ def test_every_save_checks_and_a_pass_moves_to_the_next_file(session_for):
     thread = threading.Thread(target=watcher.run)
     thread.start()
     try:
-        wait_until(lambda: "✗ not yet" in out.getvalue())
+        wait_until(lambda: "Edit the file above; each save checks it." in out.getvalue())
         path = session.file_of("basics.compare")
         assert f"Edit: {path}" in out.getvalue()
         assert "Make `t`, a 2x3 float tensor" in out.getvalue()  # the explanation
+        assert "not yet" not in out.getvalue()  # the untouched starter is not checked
+        path.write_text("import torch\nt = torch.zeros(2, 3)\n")
+        wait_until(lambda: "✗ not yet" in out.getvalue())
         path.write_text(SOLUTION)
-        wait_until(lambda: "basics.call.py" in out.getvalue())
+        wait_until(lambda: "Now: Sum the rows." in out.getvalue())
+        time.sleep(0.3)  # a few polls: the next step's starter must not be checked
     finally:
         stop.set()
         thread.join(5)
     text = out.getvalue()
     assert "✓ passed basics.compare — Make a tensor" in text
-    assert "On to the next step: Sum the rows" in text
     assert "hello from your code" in text  # output streams as it comes
+    shown = text.split("Stopped watching")[0]  # the screen before the test stopped it
+    last = shown.rstrip().splitlines()[-2:]  # what stays in a small pane: the pass, what next
+    assert last == ["✓ Make a tensor passed. Now: Sum the rows.",
+                    "Edit the file above; each save checks it."]
+    assert "basics.call" not in text.split("Now: Sum the rows.")[1]
     assert session.status_of("basics.compare").status == "passed"
     assert session.current_step_id() == "basics.call"
 
@@ -70,7 +78,8 @@ def test_manual_mode_checks_on_enter_and_takes_commands(session_for):
 
     def typed():
         yield "h"
-        yield ""  # Enter: check again, still the starter
+        yield ""  # Enter: the first check, of the starter
+        yield ""  # Enter: check again
         path.write_text(SOLUTION)
         yield ""
         yield "q"
@@ -80,10 +89,19 @@ def test_manual_mode_checks_on_enter_and_takes_commands(session_for):
     text = out.getvalue()
     assert code == 0
     assert "Press Enter to check it" in text
-    assert "Hint 1/2: Use `torch.arange`." in text
+    assert "Hint 1/2:\nUse `torch.arange`." in text
     assert text.count("✗ not yet basics.compare") == 2
     assert "✓ passed basics.compare" in text
+    assert "✓ Make a tensor passed. Now: Sum the rows." in text
     assert "Stopped watching" in text
+
+
+def test_an_edited_file_is_checked_at_once(session_for):
+    session = session_for()
+    session.file_of("basics.compare").write_text(SOLUTION)
+    out = io.StringIO()
+    Watcher(session, out=out, lines=iter(["q"])).run()
+    assert "✓ passed basics.compare" in out.getvalue()
 
 
 def test_a_quiz_is_answered_in_the_terminal(session_for):

@@ -1,27 +1,36 @@
 """``pytorch-tutor``: the command line. Every command is a few lines over ``Session``.
 
-Exit codes: 0 success (a check passed), 1 a check failed, 2 a usage or configuration error.
+Exit codes: 0 success (a check passed), 1 a check failed, 2 a usage or configuration error,
+3 the result could not be saved (a full disk or a read-only home: the message names the path),
+130 interrupted (Ctrl-C, SIGTERM, SIGHUP: the runs are stopped and their folders removed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from tutor import __version__
 from tutor.cli import render
 from tutor.cli.render import paint
 from tutor.core import devices
+from tutor.core.text import visible, visible_output
 
 if TYPE_CHECKING:  # the core loads lazily: `pytorch-tutor` alone must draw the TUI at once
+    from rich.console import RenderableType
+
     from tutor.bootstrap import Options
     from tutor.core.session import Session
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_SAVED = 0, 1, 2, 3
+EXAMPLE_QUIZ = "welcome.why-gpu"  # a quiz of the bundled course (tests/test_cli.py checks it)
 
 
 class UsageError(Exception):
@@ -55,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, text)
         p.add_argument("step", nargs="?", help="step id (default: the current step)")
         p.add_argument("--file", type=Path, help="check this file instead of the step's file")
-    p = command("answer", "answer a quiz step, e.g. `answer tensors.rank-quiz 2`")
+    p = command("answer", f"answer a quiz step, e.g. `answer {EXAMPLE_QUIZ} 2`")
     p.add_argument("step")
     p.add_argument("choices", nargs="+", type=int, help="choice numbers, from 1")
     p = command("hint", "reveal the next hint for a step")
@@ -66,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("reset", "restore a step's starter code (your code is kept as .bak)", False)
     p.add_argument("step", nargs="?")
     p.add_argument("--all", action="store_true", help="reset the whole course")
-    command("progress", "how far you are, per lesson")
+    command("progress", "how far you are, per lesson").add_argument(
+        "--restore", nargs="?", const="", metavar="N",
+        help="list the saved copies of your progress; with N, restore copy N")
     command("doctor", "check Python, torch, CUDA, data, workspace and sandbox")
 
     lessons = command("lessons", "tools for lesson authors", False)
@@ -75,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", type=Path)
     p.add_argument("--solutions", action="store_true",
                    help="also run every solution, starter, accept and reject")
+    p.add_argument("--mutants", action="store_true",
+                   help="also run wrong variants of each solution: every one must fail")
     p.add_argument("--step", action="append", help="only these steps (with --solutions)")
     p.add_argument("--jobs", type=int, default=2, help="steps validated at once")
     p.add_argument("--json", action="store_true", help="machine-readable output (for editors, CI)")
@@ -101,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command:  # the TUI restores the terminal on its own way out
+        _interrupt_on_termination()
     try:
         devices.validate(args.device)
         handler = HANDLERS.get(args.command or "tui")
@@ -113,6 +128,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"pytorch-tutor: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP (a closed terminal) end a command as Ctrl-C does: its runs are
+    stopped and their folders removed on the way out."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for which in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if which is not None:
+            signal.signal(which, interrupt)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -144,11 +171,12 @@ def open_session(args: argparse.Namespace, warm: bool = False) -> Session:
     return session
 
 
-def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+def emit(args: argparse.Namespace, data: Any, *shown: RenderableType | str) -> None:
+    """``data`` as JSON with --json, else ``shown`` rendered for a person."""
     if getattr(args, "json", False):
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        print(text)
+        render.out(*shown)
 
 
 # --------------------------------------------------------------------------- learner commands
@@ -190,23 +218,37 @@ def cmd_show(args: argparse.Namespace) -> int:
     data: dict[str, Any] = {"id": step.id, "lesson": step.lesson_id, "title": step.title,
                             "kind": step.kind, "explanation": step.explanation,
                             "status": view.status.status}
-    text = [paint(f"{step.title}  ({step.id})", "bold")]
+    shown: list[RenderableType | str] = [heading(step.title, step.id)]
     if step.explanation.strip():
-        text += ["", step.explanation.strip()]
+        shown += ["", render.markdown(step.explanation)]
     if isinstance(step, QuizStep):
         several = len(step.answers) > 1
         data.update(question=step.question, choices=list(step.choices), several=several)
-        text += ["", step.question.strip(), ""]
-        text += [f"  {i}. {choice}" for i, choice in enumerate(step.choices, 1)]
-        how = ("(several choices are right: give them all, e.g. `1 3`)" if several
-               else "N")
-        text += ["", f"Answer with: pytorch-tutor answer {step.id} {how}"]
+        shown += ["", render.markdown(step.question), "", choices_view(step.choices)]
+        how = ("(several choices are right: give them all, e.g. 1 3)" if several else "N")
+        shown += ["", f"Answer with: pytorch-tutor answer {step.id} {how}"]
     else:
         data["file"] = str(view.path)
-        text += ["", paint(f"Your file: {view.path}", "cyan"),
-                 f"Edit it, then run: pytorch-tutor check {step.id}"]
-    emit(args, data, "\n".join(text))
+        shown += ["", Text(f"Your file: {visible(str(view.path))}", "cyan"),
+                  f"Edit it, then run: pytorch-tutor check {step.id}"]
+    emit(args, data, *shown)
     return EXIT_OK
+
+
+def heading(title: str, step_id: str) -> RenderableType:
+    return Text.assemble((visible(title), "bold"), f"  ({visible(step_id)})")
+
+
+def choices_view(choices: Sequence[str]) -> RenderableType:
+    """``  2. text``, a long choice wrapped under its text."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    for number, choice in enumerate(choices, 1):
+        grid.add_row(f"  {number}.", render.message(choice))
+    return grid
 
 
 def _stream(args: argparse.Namespace) -> Callable[[str], None] | None:
@@ -214,13 +256,15 @@ def _stream(args: argparse.Namespace) -> Callable[[str], None] | None:
         return None
 
     def write(text: str) -> None:
-        sys.stdout.write(text)
+        sys.stdout.write(visible_output(text))  # shown, never obeyed by the terminal
         sys.stdout.flush()
 
     return write
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from tutor.core.figures import figures
+
     session = open_session(args)
     step_id = args.step or session.current_step_id()
     step = session.step(step_id)
@@ -228,12 +272,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file} does not exist")
     attempt = session.check(step_id, file=args.file, on_output=_stream(args))
     verdict = attempt.verdict
-    text = render.verdict_text(verdict, step.title)
+    shown: list[RenderableType | str] = [
+        render.verdict_view(verdict, step.title, figures(step, verdict))]
     if verdict.passed:
-        text += ("\n\nNext: pytorch-tutor show " + attempt.next_step) if attempt.next_step else (
-            "\n\nThat was the last step. Well done!")
-    emit(args, verdict.to_json(), text)
+        shown += ["", f"Next: pytorch-tutor show {attempt.next_step}" if attempt.next_step
+                  else "That was the last step. Well done!"]
+    emit(args, verdict.to_json(), *shown)
+    if attempt.not_saved and verdict.passed:
+        return not_saved(f"this pass was not recorded: {attempt.not_saved}")
     return EXIT_OK if verdict.passed or verdict.skipped else EXIT_FAIL
+
+
+def not_saved(message: str) -> int:
+    print(paint(f"pytorch-tutor: {message}", "red", sys.stderr), file=sys.stderr)
+    return EXIT_NOT_SAVED
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -243,19 +295,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         emit(args, verdict.to_json(), "")
         return EXIT_FAIL if verdict.error else EXIT_OK
     if verdict.stderr:
-        sys.stderr.write(verdict.stderr)
+        sys.stderr.write(visible_output(verdict.stderr))
     if verdict.error:
-        print(verdict.error, file=sys.stderr)
+        print(visible(verdict.error), file=sys.stderr)
     return EXIT_FAIL if verdict.error else EXIT_OK
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
     session = open_session(args)
     attempt = session.answer(args.step, [c - 1 for c in args.choices])
-    text = render.verdict_text(attempt.verdict, session.step(args.step).title)
+    shown: list[RenderableType | str] = [
+        render.verdict_view(attempt.verdict, session.step(args.step).title)]
     if attempt.why:
-        text += "\n\n" + attempt.why.strip()
-    emit(args, attempt.verdict.to_json(), text)
+        shown += ["", render.markdown(attempt.why)]
+    emit(args, attempt.verdict.to_json(), *shown)
     return EXIT_OK if attempt.passed else EXIT_FAIL
 
 
@@ -264,14 +317,17 @@ def cmd_hint(args: argparse.Namespace) -> int:
     step_id = args.step or session.current_step_id()
     hint = session.next_hint(step_id)
     data = {"step": step_id, "number": hint.number, "total": hint.total, "hint": hint.text}
-    emit(args, data, f"Hint {hint.number}/{hint.total}: {hint.text}")
+    emit(args, data, Text(f"Hint {hint.number}/{hint.total}", "bold yellow"),
+         render.markdown(hint.text))
+    if session.store.unsaved:
+        return not_saved(f"that this hint was shown was not recorded: {session.store.unsaved}")
     return EXIT_OK
 
 
 def cmd_solution(args: argparse.Namespace) -> int:
     session = open_session(args)
     code = session.solution(args.step, force=args.force)
-    emit(args, {"step": args.step, "code": code}, code.rstrip())
+    emit(args, {"step": args.step, "code": code}, visible(code.rstrip()))
     return EXIT_OK
 
 
@@ -291,15 +347,43 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_progress(args: argparse.Namespace) -> int:
     session = open_session(args)
+    if args.restore is not None:
+        return restore_progress(args, session)
     summary = session.summary()
     lines = [paint(f"{summary.title}: {summary.done}/{summary.total} steps", "bold")]
     for lesson in summary.lessons:
         filled = int(20 * lesson.done / lesson.total) if lesson.total else 0
         bar = "█" * filled + "░" * (20 - filled)
-        lines.append(f"  {bar} {lesson.done:>2}/{lesson.total:<2} {lesson.title}")
+        lines.append(f"  {bar} {lesson.done:>2}/{lesson.total:<2} {visible(lesson.title)}")
     if summary.current:
-        lines.append(f"\nCurrent step: {summary.current}")
+        lines.append(f"\nCurrent step: {visible(summary.current)}")
     emit(args, summary.to_json(), "\n".join(lines))
+    return EXIT_OK
+
+
+def restore_progress(args: argparse.Namespace, session: Session) -> int:
+    """List the copies of the progress file that can be restored, or restore copy N."""
+    copies = session.store.saved_copies()
+    if args.restore:
+        if not args.restore.isdigit() or not 1 <= int(args.restore) <= len(copies):
+            raise UsageError(f"no copy {args.restore}: `pytorch-tutor progress --restore` "
+                             "lists them")
+        try:
+            print(session.store.restore(copies[int(args.restore) - 1].path))
+        except (OSError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+        return EXIT_OK
+    data = [{"number": n, "path": str(c.path), "saved_at": c.saved_at, "passed": c.passed,
+             "restorable": c.restorable, "problem": c.problem} for n, c in enumerate(copies, 1)]
+    lines = [f"Copies of {visible(str(session.store.path))}:" if copies else
+             f"No saved copies of {visible(str(session.store.path))} yet."]
+    for n, c in enumerate(copies, 1):
+        what = (f"{c.passed} steps passed" if c.restorable
+                else f"cannot be restored: {c.problem}")
+        lines.append(f"  {n}. {visible(str(c.path))} (saved {c.saved_at}): {what}")
+    if any(c.restorable for c in copies):
+        lines.append("Restore one with: pytorch-tutor progress --restore N")
+    emit(args, data, "\n".join(lines))
     return EXIT_OK
 
 

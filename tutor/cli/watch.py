@@ -4,6 +4,10 @@ For learners who edit in another tmux pane or window. A plain loop, no Textual: 
 file's modification time and size, which also works on WSL2 and network mounts where file
 events never arrive; ``--manual`` re-checks only when Enter is pressed. Typed commands
 (``h`` + Enter for a hint, ``q`` + Enter to quit) work in both modes.
+
+A step is checked once the learner saved it (or pressed Enter), never as the untouched
+starter: after a pass, the pass and the next step's explanation stay on screen, ending with
+what to do next, until the first save of the new file.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from tutor.cli import render
 from tutor.cli.render import paint
 from tutor.core import model as m
 from tutor.core.checker import Cancel
+from tutor.core.figures import figures
 from tutor.core.session import Session, SessionError
+from tutor.core.text import visible, visible_output
 from tutor.core.views import Attempt
 
 POLL_S = 0.3
@@ -59,37 +65,56 @@ class Watcher:
         self.lines = lines
         self.poll_s = poll_s
         self.stop = stop or threading.Event()
+        self.colour = render.use_colour(out)
 
     def run(self) -> int:
         step_id: str | None = self.session.current_step_id()
+        passed: Attempt | None = None
         while step_id is not None:
             view = self.session.open_step(step_id)
             step = view.step
-            done = self._quiz(step) if isinstance(step, m.QuizStep) else self._code(step)
-            if not done:
+            done = (self._quiz(step, passed) if isinstance(step, m.QuizStep)
+                    else self._code(step, passed))
+            if done is None:
                 self.say(STOPPED)
                 return 0
+            passed = done
             step_id = self.session.next_step_id(step_id)
         self.say(paint("That was the last step of the course. Well done!", "bold", self.out))
         return 0
 
     # ------------------------------------------------------------------ code steps
-    def _code(self, step: m.CodeStep) -> bool:
-        """True once the step passed (or cannot run here); False when the learner stops."""
+    def _code(self, step: m.CodeStep, after: Attempt | None) -> Attempt | None:
+        """The attempt once the step passed (or cannot run here); None when the learner
+        stops. ``after``: the pass that led here, repeated last so it stays in view."""
         path = self.session.file_of(step.id)
         self._introduce(step)
         self.say(paint(f"Edit: {path}", "cyan", self.out))
         how = "Press Enter to check it" if self.manual else "Every save checks it"
         self.say(paint(f"{how}; h + Enter shows a hint, q + Enter or ctrl+c quits.", "dim",
                        self.out))
+        seen = _signature(path)
+        untouched = self.session.read_code(step.id) == step.starter
+        if after is not None or untouched:
+            self._waiting_for_save(step, after)
+            if not self._wait(step, path, seen):
+                return None
         while True:
             seen = _signature(path)  # taken first, so a save during the check counts
             attempt = self._check(step)
             if attempt.passed or attempt.verdict.skipped:
-                self._moving_on(attempt)
-                return True
+                return attempt
             if not self._wait(step, path, seen):
-                return False
+                return None
+
+    def _waiting_for_save(self, step: m.CodeStep, after: Attempt | None) -> None:
+        """The last lines on screen before the first check: what passed, what to do now."""
+        if after is not None:
+            done = self.session.step(after.step_id).title
+            self.say(paint(f"✓ {done} passed.", "green", self.out) + " "
+                     + paint(f"Now: {step.title}.", "bold", self.out))
+        what = "press Enter to check it" if self.manual else "each save checks it"
+        self.say(paint(f"Edit the file above; {what}.", "dim", self.out))
 
     def _check(self, step: m.CodeStep) -> Attempt:
         """Check in a thread so that ctrl+c cancels the run instead of orphaning it."""
@@ -116,7 +141,9 @@ class Watcher:
         if errors:
             raise errors[0]
         attempt = result[0]
-        self.say(render.verdict_text(attempt.verdict, step.title))
+        render.out(render.verdict_view(attempt.verdict, step.title,
+                                       figures(step, attempt.verdict), colour=self.colour),
+                   stream=self.out)
         return attempt
 
     def _wait(self, step: m.Step, path: Path, seen: tuple[int, int, int] | None) -> bool:
@@ -140,17 +167,21 @@ class Watcher:
         return False
 
     # ------------------------------------------------------------------ quiz steps
-    def _quiz(self, step: m.QuizStep) -> bool:
+    def _quiz(self, step: m.QuizStep, after: Attempt | None) -> Attempt | None:
         self._introduce(step)
-        self.say(step.question.strip())
-        for number, choice in enumerate(step.choices, 1):
-            self.say(f"  {number}. {choice}")
+        render.out(render.markdown(step.question, colour=self.colour), stream=self.out)
+        from tutor.cli.main import choices_view
+
+        render.out(choices_view(step.choices), stream=self.out)
+        if after is not None:
+            done = self.session.step(after.step_id).title
+            self.say(paint(f"✓ {done} passed.", "green", self.out))
         while not self.stop.is_set():
             self.say(paint("Your answer (numbers separated by spaces; h hint, q quit):", "dim",
                            self.out))
             line = self._read_line(block=True)
             if line is None or line.strip().lower() in ("q", "quit", "exit"):
-                return False
+                return None
             if line.strip().lower() in ("h", "hint"):
                 self._hint(step)
                 continue
@@ -160,36 +191,32 @@ class Watcher:
             except (ValueError, SessionError) as exc:
                 self.say(f"Answer with choice numbers, e.g. 2 ({exc})")
                 continue
-            self.say(render.verdict_text(attempt.verdict, step.title))
+            render.out(render.verdict_view(attempt.verdict, step.title, colour=self.colour),
+                       stream=self.out)
             if attempt.passed:
                 if attempt.why:
-                    self.say(attempt.why.strip())
-                self._moving_on(attempt)
-                return True
-        return False
+                    render.out(render.markdown(attempt.why, colour=self.colour), stream=self.out)
+                return attempt
+        return None
 
     # ------------------------------------------------------------------ helpers
     def _introduce(self, step: m.Step) -> None:
         lesson = self.session.course.lesson_of(step.id)
         self.say("\n" + paint(f"{lesson.title} › {step.title}  ({step.id})", "bold", self.out))
         if step.explanation.strip():
-            self.say(step.explanation.strip())
-
-    def _moving_on(self, attempt: Attempt) -> None:
-        if attempt.next_step:
-            title = self.session.step(attempt.next_step).title
-            self.say(paint(f"\nOn to the next step: {title}", "green", self.out))
+            render.out(render.markdown(step.explanation, colour=self.colour), stream=self.out)
 
     def _hint(self, step: m.Step) -> None:
         try:
             hint = self.session.next_hint(step.id)
         except SessionError as exc:
-            self.say(str(exc))
+            self.say(visible(str(exc)))
             return
-        self.say(paint(f"Hint {hint.number}/{hint.total}: ", "yellow", self.out) + hint.text)
+        self.say(paint(f"Hint {hint.number}/{hint.total}:", "yellow", self.out))
+        render.out(render.markdown(hint.text, colour=self.colour), stream=self.out)
 
     def _stream(self, text: str) -> None:
-        self.out.write(text)
+        self.out.write(visible_output(text))  # shown, never obeyed by the terminal
         self.out.flush()
 
     def _read_line(self, block: bool) -> str | None:

@@ -8,6 +8,7 @@ time), ``Autosaver`` (the learner's code on disk), ``PaneLayout`` (which panes s
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -21,9 +22,10 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from tutor.core.status import LOCKED
+from tutor.core.text import widest_code_line
 from tutor.tui import messages as msg
 from tutor.tui.autosaver import Autosaver
-from tutor.tui.dialogs import EARLY_SOLUTION, RESET, Dialogs
+from tutor.tui.dialogs import EARLY_SOLUTION, RESET, Dialogs, lesson_end
 from tutor.tui.external_editor import ExternalEditor
 from tutor.tui.keys import BINDINGS, STEP_ACTIONS, allowed, palette_commands
 from tutor.tui.notices import Notices
@@ -39,8 +41,10 @@ from tutor.tui.widgets.step_panes import StepPanes
 if TYPE_CHECKING:  # the session loads in the opening worker, after the first frame: it brings
     # the course loader, numpy and msgspec; the step view's widgets (Markdown, TextArea)
     # mount right after the first frame
+    from tutor.core.figures import Figure
     from tutor.core.session import Session
     from tutor.core.views import Attempt
+    from tutor.tui.first_screen import FirstScreen
     from tutor.tui.widgets.code_editor import CodeEditor
     from tutor.tui.widgets.quiz_panel import QuizPanel
 
@@ -58,11 +62,12 @@ class TutorApp(App[None]):
     state: reactive[TutorState] = reactive(TutorState, always_update=True, bindings=True,
                                            init=False)
 
-    def __init__(self, session_factory: SessionFactory,
-                 options: TutorOptions | None = None) -> None:
+    def __init__(self, session_factory: SessionFactory, options: TutorOptions | None = None,
+                 first_screen: FirstScreen | None = None) -> None:
         super().__init__()
         self.session_factory = session_factory
         self.options = options or TutorOptions()
+        self.first_screen = first_screen  # the step the last run left, shown while opening
         self.header = StepHeader(id="header")
         self.step_panes = StepPanes(id="panes")
         self.panes = PaneLayout(self)
@@ -70,10 +75,12 @@ class TutorApp(App[None]):
                                    lambda step_id, code: self.calls.live.write_code(step_id, code),
                                    self.options.autosave_delay_s)
         self.calls = SessionCalls(self, self.autosaver)
-        self.runs = RunController(self, self.options.show_timings)
+        self.runs = RunController(self, self.options.show_timings, self._show_output)
         self.external_editor = ExternalEditor(self, self.calls)
         self.dialogs = Dialogs(self)
         self.notices = Notices(self)
+        self._waiting: msg.StepLoaded | str | None = None  # came before the panes were built
+        self._check_when_open = False  # ctrl+r over the first screen, before the course opened
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -88,10 +95,34 @@ class TutorApp(App[None]):
         self.call_after_refresh(self.build_step_view)  # paint the first frame before loading
 
     async def build_step_view(self) -> None:
-        """Replace the placeholder with the step's panes, then open the course."""
-        await self.step_panes.build(self.options.cursor_blink)
-        self.panes.arrange()
+        """Open the course (a worker) while the step's panes replace the placeholder; a
+        step that opened meanwhile is shown once they are there. With a first screen, its
+        lesson is drawn first, then the other panes, then the course opens: all of it
+        shares one CPU."""
+        panes, first = self.step_panes, self.first_screen
+        if first is not None:
+            await panes.build_lesson()
+            await self._show_first_lesson(first)
+            self.call_after_refresh(self._build_work)
+            return
         self.calls.open(self.session_factory)
+        await panes.build_lesson()
+        panes.lesson.loading = True
+        await self._build_work()
+
+    async def _build_work(self) -> None:
+        panes, first = self.step_panes, self.first_screen
+        await panes.build_work(self.options.cursor_blink)
+        self.panes.arrange()
+        if first is not None:
+            panes.show_first_code(first)
+            self.calls.open(self.session_factory)
+        self.call_after_refresh(panes.highlight)
+        waiting, self._waiting = self._waiting, None
+        if isinstance(waiting, msg.StepLoaded):
+            await self._step_loaded(waiting)
+        elif waiting is not None:
+            await self._course_failed(waiting)
 
     @property
     def editor(self) -> CodeEditor:
@@ -120,15 +151,36 @@ class TutorApp(App[None]):
         self.notices.warn(event.warnings)
 
     @on(msg.StepLoaded)
-    def _step_loaded(self, event: msg.StepLoaded) -> None:
-        moved = self.state.step_id != event.view.step.id
-        self.state = TutorState.opened(event.view)
-        self.step_panes.show(self.state, self.options.show_paths, event.keep_undo)
-        self.panes.step_opened(event.view.is_quiz, moved)
+    async def _step_loaded(self, event: msg.StepLoaded) -> None:
+        """The panes first, then the header and the keys: both show the new step together."""
+        if not self.step_panes.built:
+            self._waiting = event
+            return
+        shown = self.first_screen.step_id if self.first_screen is not None else None
+        first, self.first_screen = self._first_step(), None  # the first screen's code step
+        moved = self.state.step_id != event.view.step.id != shown
+        state = TutorState.opened(event.view)
+        with self.batch_update():
+            await self.step_panes.show(state, self.options.show_paths, event.keep_undo)
+            step = event.view.step
+            widest = widest_code_line(step.explanation + "\n" + getattr(step, "question", ""))
+            self.panes.step_opened(event.view.is_quiz, moved, widest)
+            self.state = state
+        if self._check_when_open and not state.is_quiz and state.step_id == first:
+            self._start_run("check")
+        self._check_when_open = False
+
+    async def _show_first_lesson(self, first: FirstScreen) -> None:
+        with self.batch_update():
+            await self.step_panes.show_first_lesson(first, self.options.show_paths)
+            self.header.show_values(first.title, first.is_quiz, first.lesson_title,
+                                    first.step_number, first.steps_in_lesson, first.status,
+                                    first.device, first.done, first.total)
+            self.panes.step_opened(first.is_quiz, True, widest_code_line(first.explanation))
 
     def go_to(self, step_id: str) -> None:
         if self.runs.running:
-            self.notify("Your code is still running: esc cancels it.", severity="warning")
+            self.notify("Your code is still running: ctrl+c cancels it.", severity="warning")
             return
         self.calls.open_step(step_id, self.autosaver.pending())
 
@@ -139,10 +191,18 @@ class TutorApp(App[None]):
         if following is None:
             self.notify("This is the last step of the course.")
         elif following.status == LOCKED:
-            self.notify("The next step opens once you pass this one: ctrl+r checks your code.",
-                        severity="warning")
+            how = ("answer this quiz (ctrl+e goes to its choices)" if self.state.is_quiz
+                   else "pass this one: ctrl+r checks your code")
+            self.notify(f"The next step opens once you {how}.", severity="warning")
         else:
             self.go_to(following.id)
+
+    def action_edit_code(self) -> None:
+        """Straight back to the code (or the quiz's choices), from anywhere."""
+        self.panes.show("code")
+
+    def action_leave_editor(self) -> None:
+        self.panes.leave_editor()
 
     # ------------------------------------------------------------------ saving
     def on_code_editor_edited(self, event: CodeEditor.Edited) -> None:
@@ -165,7 +225,9 @@ class TutorApp(App[None]):
 
     # ------------------------------------------------------------------ attempts
     def action_check(self) -> None:
-        if self.state.is_quiz:
+        if self.state.view is None:
+            self._check_when_open = True  # pressed over the first screen: check once open
+        elif self.state.is_quiz:
             self.step_panes.quiz.submit()
         else:
             self._start_run("check")
@@ -180,18 +242,35 @@ class TutorApp(App[None]):
             return
         draft = self.autosaver.take(step_id, self.editor.text) if from_editor else None
         self.runs.start(mode, partial(self.calls.attempt, step_id, mode, draft))
-        if self.panes.narrow:
+
+    def _show_output(self) -> None:
+        """A run shows (or ended): narrow screens bring the output forward."""
+        if self.panes.narrow and self.panes.pane != "output":
             self.panes.show("output")
+
+    @on(msg.WarmingUp)
+    def _warming_up(self, event: msg.WarmingUp) -> None:
+        self.runs.warm_up_started()
 
     @on(msg.CheckFinished)
     def _check_finished(self, event: msg.CheckFinished) -> None:
-        if self.runs.finish("check", event.attempt.verdict):
-            self._attempted(event.attempt, event)
+        figures = self._figures(event.attempt)
+        if self.runs.finish("check", event.attempt.verdict, figures):
+            if self.panes.pane == "output":
+                self.panes.show("output")  # the verdict takes the focus: arrows scroll it
+            self._attempted(event.attempt, event, figures)
 
     @on(msg.RunFinished)
     def _run_finished(self, event: msg.RunFinished) -> None:
         if self.runs.finish("run", event.verdict):
             self.state = self.state.ran(event.verdict)
+
+    def _figures(self, attempt: Attempt) -> list[Figure]:
+        """What the learner's passed checks reached (their accuracy...), with the threshold."""
+        from tutor.core.figures import figures
+
+        view = self.state.view
+        return figures(view.step, attempt.verdict) if view is not None else []
 
     def on_quiz_panel_answered(self, event: QuizPanel.Answered) -> None:
         """Handled by name: the quiz's module loads after the first frame."""
@@ -199,27 +278,46 @@ class TutorApp(App[None]):
             self.calls.answer(self.state.step_id, event.picks)
 
     @on(msg.QuizAnswered)
-    def _quiz_answered(self, event: msg.QuizAnswered) -> None:
+    async def _quiz_answered(self, event: msg.QuizAnswered) -> None:
         if self.state.step_id == event.attempt.step_id:
-            self.step_panes.quiz.show_verdict(event.attempt.verdict, event.attempt.why)
+            await self.step_panes.quiz.show_verdict(event.attempt.verdict, event.picks,
+                                                    event.attempt.why)
             self._attempted(event.attempt, event)
 
-    def _attempted(self, attempt: Attempt, event: msg.CheckFinished | msg.QuizAnswered) -> None:
+    def _attempted(self, attempt: Attempt, event: msg.CheckFinished | msg.QuizAnswered,
+                   figures: list[Figure] | None = None) -> None:
         """Take the course's state from the attempt; a pass opens the dialog to go on."""
+        before = self.state.statuses
         self.state = self.state.attempted(attempt)
         self.notices.warn(event.warnings)
+        if attempt.not_saved:  # kept in memory, and tried again with the next change
+            self.notices.warn([f"This attempt was not saved: {attempt.not_saved}"])
         if attempt.passed and self.state.view is not None:
             self.dialogs.passed(self.state.view.step.title, attempt,
-                                self.state.status_of(attempt.next_step), self.go_to)
+                                self.state.status_of(attempt.next_step), self.go_to,
+                                figures or [], lesson_end(before, attempt, event.summary))
 
     def action_cancel(self) -> None:
         self.runs.request_cancel()
 
-    def action_goto_line(self) -> None:
+    def action_goto_error(self) -> None:
+        """Straight to the line the error is on, selected."""
         verdict = self.state.verdict
         if verdict is not None and verdict.line:
             self.panes.show("code")
             self.editor.goto_line(verdict.line)
+
+    def action_goto_line(self) -> None:
+        """Ask for a line of the code; the error's line (else the cursor's) is filled in."""
+        verdict = self.state.verdict
+        suggested = verdict.line if verdict is not None and verdict.line else (
+            self.editor.cursor_location[0] + 1)
+
+        def go(line: int) -> None:
+            self.panes.show("code")
+            self.editor.goto_line(line, select=False)
+
+        self.dialogs.goto_line(self.editor.document.line_count, suggested, go)
 
     # ------------------------------------------------------------------ help for the learner
     def action_hint(self) -> None:
@@ -227,9 +325,17 @@ class TutorApp(App[None]):
             self.calls.hint(self.state.step_id)
 
     @on(msg.HintRevealed)
-    def _hint_revealed(self, event: msg.HintRevealed) -> None:
-        self.step_panes.lesson.add_hint(event.hint)
-        self.notices.hint(event.hint)
+    async def _hint_revealed(self, event: msg.HintRevealed) -> None:
+        """Hints stay under the code, where the learner uses them."""
+        view = self.state.view
+        if view is None or view.step.id != event.step_id:
+            return
+        hints = list(view.step.hints[: event.hint.number])
+        await self.step_panes.hints.show_hints(hints, event.hint.total)
+        if self.panes.narrow and self.panes.pane != "code":
+            self.panes.show("code")
+        else:
+            self.panes.arrange()
 
     def action_solution(self) -> None:
         step_id = self.state.step_id
@@ -283,7 +389,14 @@ class TutorApp(App[None]):
         """Hide what cannot be done now, so the footer shows only keys that work."""
         if action in STEP_ACTIONS and len(self.screen_stack) > 1:
             return False  # a dialog is open: its keys only
+        if action == "check" and self.state.view is None and self._first_step():
+            return True  # the first screen's code is checked as soon as the course is open
         return allowed(action, self.state, self.runs.running is not None)
+
+    def _first_step(self) -> str | None:
+        """The code step the first screen shows, if any."""
+        first = self.first_screen
+        return first.step_id if first is not None and not first.is_quiz else None
 
     async def action_quit(self) -> None:
         """Save what is typed and stop a running check before leaving."""
@@ -300,13 +413,35 @@ class TutorApp(App[None]):
             return
         error = event.worker.error
         if event.worker.group == "open":
-            self.step_panes.show_problem("The tutor could not open the course", str(error))
-            self.header.show_problem("Could not open the course. ctrl+q quits.")
-            self.panes.show("lesson")
+            self.call_later(self._course_failed, str(error))
             return
         if event.worker.group == "run":
             self.runs.failed()
         self.notices.failed(error)
+
+    async def _course_failed(self, error: str) -> None:
+        if not self.step_panes.built:
+            self._waiting = error
+            return
+        await self.step_panes.show_problem("The tutor could not open the course", error)
+        self.header.show_problem("Could not open the course. ctrl+q quits.")
+        self.panes.show("lesson")
+
+    def left_at(self) -> FirstScreen | None:
+        """The step on screen, for the next launch's first screen."""
+        from tutor.tui.first_screen import FirstScreen
+
+        view, pos, status = self.state.view, self.state.position, self.state.status
+        if view is None or pos is None or status is None:
+            return None
+        code = None
+        if view.path is not None:  # as saved on quitting
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                code = view.path.read_text(encoding="utf-8")
+        return FirstScreen(view.step.id, view.step.title, view.step.explanation,
+                           pos.lesson_title, pos.step_number, pos.steps_in_lesson,
+                           status.status, self.state.device, pos.done, pos.total, view.is_quiz,
+                           view.hint_total, code, str(view.path) if view.path else None)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): every action, and every step that is open."""
@@ -315,9 +450,10 @@ class TutorApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
-def make_app(session_factory: SessionFactory, options: TutorOptions | None = None) -> TutorApp:
+def make_app(session_factory: SessionFactory, options: TutorOptions | None = None,
+             first_screen: FirstScreen | None = None) -> TutorApp:
     """The app over any session: the real one, or one the tests open on a fixture course."""
-    return TutorApp(session_factory, options)
+    return TutorApp(session_factory, options, first_screen)
 
 
 def open_session(args: argparse.Namespace) -> Session:
@@ -334,10 +470,23 @@ def open_session(args: argparse.Namespace) -> Session:
 
 def run_app(args: argparse.Namespace) -> int:
     """``pytorch-tutor`` with no command."""
-    app = make_app(partial(open_session, args))
+    from tutor.core.progress import default_data_dir
+    from tutor.tui import first_screen
+
+    home, chosen = default_data_dir(), _chosen(args)
+    app = make_app(partial(open_session, args), first_screen=first_screen.load(home, chosen))
     try:
         app.run()
     finally:
-        if app.calls.session is not None:
-            app.calls.session.close()
+        app.calls.close(timeout=60)  # a session still opening is closed once it is open
+        session = app.calls.session
+        left = app.left_at()
+        if session is not None and left is not None:
+            first_screen.save(home, chosen, session.course.root, left)
     return app.return_code or 0
+
+
+def _chosen(args: argparse.Namespace) -> dict[str, object]:
+    """The options a first screen depends on."""
+    return {name: str(getattr(args, name)) for name in ("lessons", "device", "workspace",
+                                                         "unlock_all")}

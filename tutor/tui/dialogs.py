@@ -4,7 +4,7 @@ loads when it is first shown: several bring Markdown or TextArea, too slow for t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tutor.tui.keys import key_rows
@@ -12,8 +12,10 @@ from tutor.tui.keys import key_rows
 if TYPE_CHECKING:
     from textual.app import App
 
+    from tutor.core.figures import Figure
     from tutor.core.status import StepStatus
     from tutor.core.views import Attempt, CourseSummary
+    from tutor.tui.screens.passed_screen import LessonEnd
 
 Question = tuple[str, str, str]  # the question, why it matters, the word for yes
 EARLY_SOLUTION: Question = (
@@ -41,7 +43,8 @@ class Dialogs:
                              lambda answer: then() if answer else None)
 
     def passed(self, title: str, attempt: Attempt, following: StepStatus | None,
-               go_to: Callable[[str], None]) -> None:
+               go_to: Callable[[str], None], figures: Sequence[Figure] = (),
+               lesson_end: LessonEnd | None = None) -> None:
         """A step passed: what it unlocked; Enter goes on to ``following``."""
         from tutor.tui.screens.passed_screen import PassedScreen
 
@@ -51,7 +54,8 @@ class Dialogs:
 
         self.app.push_screen(PassedScreen(title, list(attempt.unlocked),
                                           following.title if following else None,
-                                          attempt.solution, attempt.why), then)
+                                          attempt.solution, attempt.why, figures, lesson_end),
+                             then)
 
     def solution(self, title: str, code: str, language: str) -> None:
         from tutor.tui.screens.solution_screen import SolutionScreen
@@ -69,7 +73,35 @@ class Dialogs:
 
         self.app.push_screen(CourseMapScreen(statuses, summary, warnings, current), then)
 
+    def goto_line(self, lines: int, suggested: int, then: Callable[[int], None]) -> None:
+        """Ask for a line of the learner's code; ``then`` gets the one chosen."""
+        from tutor.tui.screens.goto_line_screen import GotoLineScreen
+
+        self.app.push_screen(GotoLineScreen(lines, suggested, then))
+
     def help(self) -> None:
         from tutor.tui.screens.help_screen import HelpScreen
 
         self.app.push_screen(HelpScreen(key_rows()))
+
+
+def lesson_end(before: Sequence[StepStatus], attempt: Attempt,
+               summary: CourseSummary | None) -> LessonEnd | None:
+    """The lesson ``attempt`` completed (all its steps done now, not before), if it did."""
+    from tutor.tui.screens.passed_screen import LessonEnd
+
+    lesson = next((s.lesson for s in attempt.statuses if s.id == attempt.step_id), None)
+    mine = [s for s in attempt.statuses if s.lesson == lesson]
+    was = [s for s in before if s.lesson == lesson]
+    if summary is None or not mine or not all(s.done for s in mine) or (
+            was and all(s.done for s in was)):
+        return None
+    ids = [x.id for x in summary.lessons]
+    if lesson not in ids:
+        return None
+    index = ids.index(lesson)
+    this = summary.lessons[index]
+    following = summary.lessons[index + 1] if index + 1 < len(ids) else None
+    return LessonEnd(this.title, this.summary, tuple(s.title for s in mine),
+                     following.title if following else None,
+                     following.summary if following else "")

@@ -1,6 +1,8 @@
 """Every key the app binds, in one table that the footer, the help screen and the command
 palette all read. Keys that survive SSH and tmux: ctrl+letters that TextArea leaves alone
-(not ctrl+a/e/k/u/w/z/y/x/c/v, not ctrl+b, tmux's prefix), with F-keys as aliases.
+(not ctrl+k/u/w/z/y/x/v, not ctrl+b, tmux's prefix), with F-keys as aliases. Two overlap on
+purpose: ctrl+e jumps to the code (in the editor it is still the line's end) and ctrl+c
+cancels a running check (otherwise it copies, in the editor).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
+
+from tutor.core.text import visible
 
 if TYPE_CHECKING:  # the help screen loads when it opens
     from tutor.tui.screens.help_screen import KeyRows
@@ -18,15 +23,20 @@ if TYPE_CHECKING:  # the help screen loads when it opens
 
 BINDINGS = [
     Binding("ctrl+r,f5", "check", "Check", tooltip="Check your code (or send a quiz answer)"),
-    Binding("escape", "cancel", "Cancel", priority=True, tooltip="Stop the running code"),
+    # ctrl+c is what a beginner presses to stop: it cancels a run; otherwise it copies (in
+    # the editor) or says how to quit, as Textual does
+    Binding("ctrl+c", "cancel", "Cancel", priority=True, tooltip="Stop the running code"),
     Binding("ctrl+t,f3", "hint", "Hint", tooltip="Reveal the next hint"),
-    Binding("ctrl+g,f7", "goto_line", "Error", tooltip="Jump to the line the error is on"),
+    Binding("f7", "goto_error", "Error", tooltip="Jump to the line the error is on"),
+    Binding("ctrl+e", "edit_code", "Code", tooltip="Jump back to your code (or the quiz)"),
     Binding("ctrl+n", "next_step", "Next", tooltip="Go to the next step"),
-    Binding("ctrl+f", "next_pane", "Pane", show=False,
-            tooltip="Move between lesson, code and output"),
     Binding("ctrl+l,f2", "course_map", "Map", tooltip="All lessons and steps; open any unlocked"),
     Binding("f1", "help", "Help", tooltip="Show every key"),
     Binding("ctrl+q", "quit", "Quit", tooltip="Save and quit"),
+    Binding("ctrl+f", "next_pane", "Pane", show=False,
+            tooltip="Move between lesson, code and output"),
+    Binding("ctrl+g", "goto_line", "Go to line", show=False,
+            tooltip="Go to a line of your code (the error's line is filled in)"),
     Binding("f6", "run", "Run", show=False, tooltip="Run your code without checking it"),
     Binding("f4", "solution", "Solution", show=False,
             tooltip="Show the solution (asks first before you pass; that is recorded)"),
@@ -37,15 +47,22 @@ BINDINGS = [
 ]
 
 # Keys that act on the step on screen: hidden while a dialog is open, or before a step is.
-STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_line", "next_step", "next_pane",
-                "course_map", "solution", "reset", "edit_externally", "save", "help"}
+STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_error", "goto_line", "edit_code",
+                "next_step", "next_pane", "course_map", "solution", "reset", "edit_externally",
+                "save", "help"}
+CODE_ACTIONS = {"run", "edit_externally", "save", "goto_error", "goto_line"}  # not on a quiz
 
 EDITOR_KEYS = [
+    ("Esc", "leave the editor (Tab then moves between panes); ctrl+e comes back"),
+    ("Enter", "new line, indented like the last one (one more level after a colon)"),
+    ("Tab / shift+Tab", "indent / dedent"),
     ("ctrl+z / ctrl+y", "undo / redo"),
-    ("ctrl+c / ctrl+x / ctrl+v", "copy / cut / paste"),
+    ("ctrl+c / ctrl+x / ctrl+v", "copy / cut / paste (ctrl+c stops a running check)"),
+    ("ctrl+a", "select all"),
     ("shift+arrows", "select"),
-    ("Tab", "indent (in the editor)"),
-    ("Esc", "leave the editor (then Tab moves between panes)"),
+    ("Home / End", "start / end of the line"),
+    ("ctrl+Home / ctrl+End", "start / end of the file"),
+    ("ctrl+k", "delete to the end of the line"),
 ]
 
 
@@ -71,9 +88,9 @@ def allowed(action: str, state: TutorState, running: bool) -> bool | None:
         return True
     if state.view is None:
         return False
-    if action in ("run", "edit_externally", "save", "goto_line") and state.is_quiz:
+    if action in CODE_ACTIONS and state.is_quiz:
         return False
-    if action == "goto_line":
+    if action == "goto_error":
         return bool(state.verdict and state.verdict.line)
     if action in ("check", "run", "reset", "edit_externally") and running:
         return None
@@ -88,5 +105,7 @@ def palette_commands(state: TutorState, running: bool, run_action: Callable[[str
             yield SystemCommand(binding.description, binding.tooltip,
                                 partial(run_action, binding.action))
     for status in state.open_steps():
-        yield SystemCommand(f"Go to: {status.title}", f"{status.id} ({status.status})",
+        # the palette reads titles as markup: a lesson's text must stay text
+        yield SystemCommand(escape(visible(f"Go to: {status.title}")),
+                            escape(visible(f"{status.id} ({status.status})")),
                             partial(go_to, status.id))

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from tutor.core.text import visible
+
+
+def lesson_markdown(markdown: str) -> str:
+    """Lesson text as the Markdown widget should get it: control characters shown, never
+    sent to the terminal, and code blocks that name no language marked as text."""
+    return label_bare_fences(visible(markdown.strip()))
+
 
 def label_bare_fences(markdown: str) -> str:
     """Mark code fences that name no language as text.

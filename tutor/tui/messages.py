@@ -1,6 +1,7 @@
 """Events that workers post to the app, which owns every change to the screen.
 
-Work flows as a pipeline: ``SessionOpened -> StepLoaded -> (CodeSaved | CheckFinished ...)``.
+Work flows as a pipeline: ``SessionOpened -> StepLoaded -> (CodeSaved | WarmingUp ->
+CheckFinished ...)``.
 Each carries what the session returned, as it returned it: the app replaces its state from
 these values and never patches it by hand.
 """
@@ -49,9 +50,15 @@ class CodeReloaded(Message):
 
 
 @dataclass
+class WarmingUp(Message):
+    """The first check waits for the worker parent to import PyTorch (seconds, once)."""
+
+
+@dataclass
 class CheckFinished(Message):
     attempt: Attempt
     warnings: list[str]
+    summary: CourseSummary | None = None  # after a pass: for the end of a lesson
 
 
 @dataclass
@@ -66,6 +73,8 @@ class RunFinished(Message):
 class QuizAnswered(Message):
     attempt: Attempt
     warnings: list[str]
+    picks: list[int]  # 0-based, as the learner chose them
+    summary: CourseSummary | None = None  # after a pass: for the end of a lesson
 
 
 @dataclass

@@ -11,12 +11,15 @@ if TYPE_CHECKING:  # the step view's widgets load after the first frame
     from textual.app import App
     from textual.widget import Widget
 
+    from tutor.tui.widgets.hint_panel import HintPanel
     from tutor.tui.widgets.output_panel import OutputPanel
     from tutor.tui.widgets.quiz_panel import QuizPanel
 
 PANES = ("lesson", "code", "output")
 WIDE_FROM = 110  # columns; narrower terminals show one pane at a time
 CONTAINERS = (("lesson", "lesson"), ("output", "output"), ("code", "work"))  # pane, widget id
+LESSON_CHROME = 7  # the wide lesson pane's border, paddings and scrollbar around its code
+WORK_MIN = 56  # columns the editor and the output keep, however wide the lesson's code
 
 
 class PaneLayout:
@@ -31,6 +34,7 @@ class PaneLayout:
         self.pane = "code"
         self.width = 80
         self.quiz = False  # the code pane holds a quiz rather than the editor
+        self.lesson_code = 0  # the widest line of the lesson's code blocks, in columns
 
     @property
     def narrow(self) -> bool:
@@ -42,39 +46,71 @@ class PaneLayout:
 
     def show(self, pane: str, focus: bool = True) -> None:
         """At narrow widths the panes are tabs: show one; at any width, focus it."""
-        self.pane = pane
+        self.pane = pane if pane in self.panes else "code"
+        pane = self.pane
         self.app.query_one(PaneBar).active = pane
         self.arrange()
         if focus:
             self._focus_target(pane).focus()
 
-    def step_opened(self, quiz: bool, moved: bool) -> None:
-        """A step opened; when it is a new one, narrow terminals show its lesson first."""
+    def step_opened(self, quiz: bool, moved: bool, lesson_code: int = 0) -> None:
+        """A step opened; when it is a new one, narrow terminals show its lesson first.
+        ``lesson_code``: the width its lesson's code needs, which wide screens give it."""
         self.quiz = quiz
-        self.app.query_one(PaneBar).labels = {"lesson": "Lesson", "code": "Quiz" if quiz
-                                              else "Code", "output": "Output"}
+        self.lesson_code = lesson_code
+        if not self.app.query("#work"):  # only the lesson is built yet
+            self.pane = "lesson" if self.narrow else "code"
+            self.app.query_one(PaneBar).active = self.pane
+            self.arrange()
+            return
+        labels = {"lesson": "Lesson", "code": "Quiz" if quiz else "Code", "output": "Output"}
+        self.app.query_one(PaneBar).labels = {p: labels[p] for p in self.panes}
+        if self.pane not in self.panes:
+            self.pane = "code"
         if moved:
             self.show("lesson" if self.narrow else "code")
         else:
             self.arrange()
 
+    @property
+    def panes(self) -> tuple[str, ...]:
+        """A quiz runs nothing: it has no output pane."""
+        return PANES[:2] if self.quiz else PANES
+
     def cycle(self) -> None:
-        self.show(PANES[(PANES.index(self.pane) + 1) % len(PANES)])
+        panes = self.panes
+        self.show(panes[(panes.index(self.pane) + 1) % len(panes)] if self.pane in panes
+                  else "code")
 
     def arrange(self) -> None:
         app, narrow = self.app, self.narrow
         _show(app.query_one(PaneBar), narrow)
+        if app.query("#lesson"):
+            lesson = app.query_one("#lesson")
+            lesson.styles.width = "1fr" if narrow else self.lesson_columns()
         if not app.query("#work"):
             return  # the first frame: the panes are not built yet
         shown = {pane: not narrow or pane == self.pane for pane in PANES}
         for selector, visible in (
             ("#lesson", shown["lesson"]),
-            ("#work", shown["code"] or shown["output"]),
+            ("#work", shown["code"] or (shown["output"] and not self.quiz)),
             ("#editor", shown["code"] and not self.quiz),
             ("#quiz", shown["code"] and self.quiz),
-            ("#output", shown["output"]),
+            ("#output", shown["output"] and not self.quiz),
+            ("#hints", shown["code"] and cast("HintPanel", app.query_one("#hints")).has_hints),
         ):
             _show(app.query_one(selector), visible)
+
+    def lesson_columns(self) -> int:
+        """Wide: the lesson gets what its code needs (two fifths of the screen at least),
+        as long as the editor and the output keep ``WORK_MIN`` columns."""
+        wanted = max(self.lesson_code + LESSON_CHROME, self.width * 2 // 5)
+        return max(20, min(wanted, self.width - WORK_MIN))
+
+    def leave_editor(self) -> None:
+        """Out of the editor (Esc): to the lesson, which scrolls with the arrows; Tab then
+        moves between panes instead of indenting."""
+        self.show("lesson")
 
     def follow_focus(self, widget: Widget) -> None:
         """Keep the pane bar in step when focus moves by mouse or Tab."""
@@ -89,7 +125,9 @@ class PaneLayout:
         if pane == "lesson":
             return self.app.query_one("#lesson")
         if pane == "output":
-            return cast("OutputPanel", self.app.query_one("#output")).query_one("#log")
+            output = cast("OutputPanel", self.app.query_one("#output"))
+            # the verdict first: arrows scroll it at once; Tab then reaches what was printed
+            return output.query_one("#verdict-scroll" if output.has_verdict else "#log")
         if self.quiz:
             return cast("QuizPanel", self.app.query_one("#quiz")).choices
         return self.app.query_one("#editor")

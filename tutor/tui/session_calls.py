@@ -5,6 +5,7 @@ them touches a widget or the app's state; the app's handlers do that on the UI t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -30,6 +31,18 @@ class SessionCalls:
         self.app = app
         self.autosaver = autosaver
         self.session: Session | None = None  # set by the app when ``SessionOpened`` arrives
+        self._started = False  # the opening worker was started
+        self.warmed = False  # the first run asked whether the workers were ready
+        self.opened: Session | None = None  # as soon as the worker has it, for closing
+        self._opening = threading.Event()
+
+    def close(self, timeout: float) -> None:
+        """Close the session, waiting up to ``timeout`` for one still opening (the learner
+        may quit first): its workers would outlive the app."""
+        if self.opened is None and not self._opening.wait(timeout if self._started else 0):
+            return
+        if self.opened is not None:
+            self.opened.close()
 
     @property
     def live(self) -> Session:
@@ -45,10 +58,14 @@ class SessionCalls:
 
     # ------------------------------------------------------------------ opening and moving
     def open(self, factory: SessionFactory) -> None:
+        self._started = True
         self._start("open", partial(self._open, factory))
 
     def _open(self, factory: SessionFactory) -> None:
-        session = factory()
+        try:
+            session = self.opened = factory()
+        finally:
+            self._opening.set()
         view = session.open_step()
         self._post(msg.SessionOpened(session, session.warnings))
         self._post(msg.StepLoaded(view))
@@ -76,12 +93,17 @@ class SessionCalls:
         """A check or a plain run (``mode``), after writing ``draft``; for ``RunController``."""
         session = self.live
         self.autosaver.write_and_report(draft)
+        if not self.warmed:
+            self.warmed = True
+            if not session.checker.runner.wait_ready(timeout=0):
+                self._post(msg.WarmingUp())
         if mode == "run":
             verdict = session.run(step_id, on_output=on_output, cancel=cancel)
             self._post(msg.RunFinished(step_id, verdict))
             return
         attempt = session.check(step_id, on_output=on_output, cancel=cancel)
-        self._post(msg.CheckFinished(attempt, session.warnings))
+        summary = session.summary() if attempt.passed else None
+        self._post(msg.CheckFinished(attempt, session.warnings, summary))
 
     def answer(self, step_id: str, picks: list[int]) -> None:
         self._start("run", partial(self._answer, step_id, picks))
@@ -89,7 +111,8 @@ class SessionCalls:
     def _answer(self, step_id: str, picks: list[int]) -> None:
         session = self.live
         attempt = session.answer(step_id, picks)
-        self._post(msg.QuizAnswered(attempt, session.warnings))
+        summary = session.summary() if attempt.passed else None
+        self._post(msg.QuizAnswered(attempt, session.warnings, picks, summary))
 
     # ------------------------------------------------------------------ help and the map
     def hint(self, step_id: str) -> None:

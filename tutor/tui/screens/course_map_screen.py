@@ -10,11 +10,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from tutor.core.status import LOCKED
-from tutor.tui.widgets.status_marks import status_mark
+from tutor.core.text import visible
+from tutor.tui.widgets.status_marks import MARKS, status_mark
 
 if TYPE_CHECKING:
     from tutor.core.status import StepStatus
@@ -40,14 +41,14 @@ class CourseMapScreen(ModalScreen[str | None]):
         summary = self.summary
         with Vertical(classes="dialog", id="map-dialog"):
             yield Label(Content.from_markup("[b]$t[/]  [dim]$d of $n steps done[/]",
-                                            t=summary.title, d=str(summary.done),
+                                            t=visible(summary.title), d=str(summary.done),
                                             n=str(summary.total)), classes="dialog-title")
             yield ProgressBar(total=max(1, summary.total), show_eta=False, id="map-progress")
             if self.warnings:
                 yield Static(_warnings_text(self.warnings), id="map-problems")
             yield OptionList(*self._options(), id="map-steps")
-            yield Label(Content.styled("↑↓ move · Enter opens · Esc closes · · locked", "dim"))
-
+            yield Label(_legend(), id="map-legend")
+        yield Footer(compact=True)  # this dialog's keys, not the step's
     def on_mount(self) -> None:
         self.query_one(ProgressBar).update(progress=self.summary.done)
         steps = self.query_one("#map-steps", OptionList)
@@ -56,17 +57,23 @@ class CourseMapScreen(ModalScreen[str | None]):
         steps.focus()
 
     def _options(self) -> list[Option]:
+        """Every step can be highlighted, the locked ones too, so the whole course can be
+        looked over; only the lessons' own lines are skipped."""
         options: list[Option] = []
         for lesson in self.summary.lessons:
             options.append(Option(_lesson_line(lesson), id=f"lesson:{lesson.id}",
                                   disabled=True))
             for status in (s for s in self.statuses if s.lesson == lesson.id):
-                options.append(Option(_step_line(status), id=status.id,
-                                      disabled=status.status == LOCKED))
+                options.append(Option(_step_line(status), id=status.id))
         return options
 
     @on(OptionList.OptionSelected, "#map-steps")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
+        status = next((s for s in self.statuses if s.id == event.option.id), None)
+        if status is not None and status.status == LOCKED:
+            self.notify("Locked: it opens once the steps before it are done.",
+                        severity="warning")
+            return
         self.dismiss(event.option.id)
 
 
@@ -75,20 +82,31 @@ def _lesson_line(lesson: LessonSummary) -> Content:
     filled = round(BAR_WIDTH * done / total) if total else 0
     return Content.assemble(
         Content.styled("━" * filled, "$success"), Content.styled("━" * (BAR_WIDTH - filled), "dim"),
-        Content.from_markup(" [b]$title[/] [dim]$d/$n[/]", title=lesson.title, d=str(done),
+        Content.from_markup(" [b]$title[/] [dim]$d/$n[/]", title=visible(lesson.title), d=str(done),
                             n=str(total)),
     )
 
 
 def _step_line(status: StepStatus) -> Content:
     quiz = " (quiz)" if status.kind == "quiz" else ""
-    reason = f" · {status.reason}" if status.reason else ""
-    return Content.assemble("   ", status_mark(status.status), " ", status.title,
+    reason = f" · {visible(status.reason)}" if status.reason else ""
+    title = Content(visible(status.title))
+    if status.status == LOCKED:
+        title = title.stylize("$text-muted")
+    return Content.assemble("   ", status_mark(status.status), " ", title,
                             Content.styled(f"{quiz}{reason}", "dim"))
+
+
+def _legend() -> Content:
+    """What the marks mean, then the keys."""
+    marks = [Content.assemble(Content.styled(mark, colour), f" {word}")
+             for mark, word, colour in MARKS.values()]
+    return Content.assemble(Content("  ").join(marks), "\n", Content.styled(
+        "↑↓ move · Enter opens an open step · Esc closes", "dim"))
 
 
 def _warnings_text(warnings: list[str]) -> Content:
     lines = [Content.styled(f"⚠ {len(warnings)} problem(s) in the course files; the rest works:",
                             "$warning")]
-    lines += [Content(f"  {w}") for w in warnings]
+    lines += [Content(f"  {visible(w)}") for w in warnings]
     return Content("\n").join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,15 +12,31 @@ from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
+from tutor.core.text import visible
+
+# After these the next line goes one level back: the block they end is done.
+_BLOCK_ENDS = re.compile(r"^\s*(return|pass|break|continue|raise)\b")
+
 
 class CodeEditor(TextArea):
-    """``TextArea.code_editor`` plus: a baseline text, so loading a file is not an edit."""
+    """``TextArea.code_editor`` plus: a baseline text, so loading a file is not an edit;
+    Enter that indents like an editor for Python; a way out (Esc) and whole-file keys."""
 
     # TextArea takes F6 (select line) and F7 (select all) for itself; in the tutor they run
-    # the code and jump to the error, wherever the focus is (shift+arrows still select).
+    # the code and jump to the error, wherever the focus is (ctrl+a selects all instead of
+    # going to the line start, which Home does; shift+arrows still select). Esc leaves the
+    # editor, so Tab then moves between panes instead of indenting.
     BINDINGS = [
+        Binding("escape", "app.leave_editor", "Leave editor",
+                tooltip="Leave the editor (ctrl+e comes back)"),
         Binding("f6", "app.run", "Run", show=False),
-        Binding("f7", "app.goto_line", "Error", show=False),
+        Binding("f7", "app.goto_error", "Error", show=False),
+        Binding("ctrl+a", "select_all", "Select all", show=False),
+        Binding("ctrl+home", "cursor_file_start", "Start of file", show=False),
+        Binding("ctrl+end", "cursor_file_end", "End of file", show=False),
+        Binding("ctrl+shift+home", "cursor_file_start(True)", show=False),
+        Binding("ctrl+shift+end", "cursor_file_end(True)", show=False),
+        Binding("shift+tab", "dedent", "Dedent", show=False),
     ]
 
     @dataclass
@@ -44,17 +61,66 @@ class CodeEditor(TextArea):
                 event.stop()
                 event.prevent_default()  # TextArea's own _on_key does not run
                 return
+        if self.read_only:
+            return
+        if event.key == "enter":
+            self._stop(event)
+            self._replace_via_keyboard("\n" + self.next_indent(), *self.selection)
+        elif event.key == "tab" and self.selection.start[0] != self.selection.end[0]:
+            self._stop(event)
+            self._shift_lines(self.indent_width)
 
-    def open_file(self, code: str, path: Path | None, show_paths: bool,
-                  keep_undo: bool = False) -> None:
-        """Edit a step's file, titled with its name (its path with ``show_paths``)."""
+    @staticmethod
+    def _stop(event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+
+    def next_indent(self) -> str:
+        """The indent of a new line at the cursor: the line's own, one level more after a
+        colon (``def f():``, ``for x in xs:``), one less after ``return`` or ``pass``."""
+        row, column = self.selection.end
+        before = self.document.get_line(row)[:column]
+        indent = before[: len(before) - len(before.lstrip())]
+        code = before.split("#", 1)[0].rstrip()
+        if code.endswith(":"):
+            return indent + " " * self.indent_width
+        if _BLOCK_ENDS.match(code) and indent:
+            return indent[: max(0, len(indent) - self.indent_width)]
+        return indent
+
+    def action_cursor_file_start(self, select: bool = False) -> None:
+        self.move_cursor((0, 0), select=select)
+
+    def action_cursor_file_end(self, select: bool = False) -> None:
+        self.move_cursor(self.document.end, select=select)
+
+    def action_dedent(self) -> None:
+        self._shift_lines(-self.indent_width)
+
+    def _shift_lines(self, by: int) -> None:
+        """Indent (``by`` > 0) or dedent the lines the selection touches, as one edit."""
+        start, end = sorted((self.selection.start, self.selection.end))
+        rows = range(start[0], end[0] + 1)
+        lines = [self.document.get_line(row) for row in rows]
+        if by > 0:
+            shifted = [" " * by + line if line.strip() else line for line in lines]
+        else:
+            shifted = [line[min(-by, len(line) - len(line.lstrip(" "))):] for line in lines]
+        last = (rows[-1], len(lines[-1]))
+        self.replace("\n".join(shifted), (rows[0], 0), last)
+        self.selection = Selection((rows[0], 0), (rows[-1], len(shifted[-1])))
+
+    def open_file(self, code: str, path: Path | None, keep_undo: bool = False) -> None:
+        """Edit a step's file, titled with its name."""
         self.read_only = False
         self.show_code(code, keep_undo=keep_undo)
-        self.border_title = file_label(path, show_paths)
+        self.border_title = visible(path.name) if path else "code"
         self.border_subtitle = ""
 
     def show_code(self, code: str, keep_undo: bool = False) -> None:
-        """Load ``code``; with ``keep_undo`` as an edit, so ctrl+z brings the old text back."""
+        """Load ``code``; with ``keep_undo`` as an edit, so ctrl+z brings the old text back.
+        A control character in it is shown as a sign (it would act on the terminal)."""
+        code = visible(code)
         self.baseline = code
         if keep_undo and self.text != code:
             self.replace(code, (0, 0), self.document.end)
@@ -62,11 +128,12 @@ class CodeEditor(TextArea):
             self.load_text(code)
         self.move_cursor((0, 0))
 
-    def goto_line(self, line: int) -> None:
-        """Select a 1-based line and bring it into view (the line an error points at)."""
+    def goto_line(self, line: int, select: bool = True) -> None:
+        """Put the cursor on a 1-based line and bring it into view; ``select`` marks the
+        whole line (the line an error points at)."""
         row = max(0, min(line - 1, self.document.line_count - 1))
         end = len(self.document.get_line(row))
-        self.selection = Selection((row, 0), (row, end))
+        self.selection = Selection((row, 0), (row, end)) if select else Selection.cursor((row, 0))
         self.scroll_cursor_visible(center=True, animate=False)
 
     def saved(self, code: str, latest: bool) -> None:
@@ -84,6 +151,7 @@ class CodeEditor(TextArea):
 
 
 def file_label(path: Path | None, show_paths: bool) -> str:
+    """The learner's file for the lesson's note: its path from ~ with ``show_paths``."""
     if path is None:
         return "code"
     if not show_paths:

@@ -1,19 +1,18 @@
-"""The explanation of a step as Markdown, the hints revealed so far, and course problems."""
+"""The explanation of a step as Markdown, under its title, and what to do next."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
-from tutor.core import model as m
-from tutor.tui.markdown_text import label_bare_fences
+from tutor.core.text import visible
+from tutor.tui.markdown_text import lesson_markdown
 
 if TYPE_CHECKING:
-    from tutor.core.status import Hint
     from tutor.core.views import StepView
 
 
@@ -21,51 +20,54 @@ class LessonPane(VerticalScroll):
     """Scrolls with the arrow keys once focused; shows, never fetches."""
 
     can_focus = True
+    _shown = ""  # the Markdown on screen
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="lesson-title")
         yield Markdown("", id="explanation")
         yield Static("", id="skip-note", classes="note")
-        yield Vertical(id="hints")
         yield Static("", id="next-move", classes="note")
 
-    def show(self, view: StepView, reason: str) -> None:
-        """``reason``: why the step is skipped here, if it is."""
-        step = view.step
-        self.query_one("#explanation", Markdown).update(
-            f"# {step.title}\n\n{label_bare_fences(step.explanation)}")
-        self.query_one("#skip-note", Static).update(
-            Content.from_markup("[$warning]Skipped:[/] $reason. Read it, then move on with "
-                                "[b]ctrl+n[/b].", reason=reason) if reason else "")
-        self.query_one("#skip-note").display = bool(reason)
-        hints = self.query_one("#hints", Vertical)
-        hints.remove_children()
-        hints.mount_all(_hint_widget(i, view.hint_total, text)
-                        for i, text in enumerate(view.hints, 1))
-        self.query_one("#next-move", Static).update(_next_move(view))
-        self.scroll_home(animate=False)
+    async def show(self, view: StepView, reason: str, file_label: str) -> None:
+        """``reason``: why the step is skipped here, if it is; ``file_label``: the learner's
+        file as the editor names it. Returns once the new text is mounted, so the caller can
+        change the header in the same frame."""
+        await self.show_text(view.step.title, view.step.explanation, reason,
+                             next_move(view.is_quiz, view.hint_total, file_label))
 
-    def add_hint(self, hint: Hint) -> None:
-        hints = self.query_one("#hints", Vertical)
-        if len(hints.children) < hint.number:
-            hints.mount(_hint_widget(hint.number, hint.total, hint.text))
-        self.call_after_refresh(self.scroll_end, animate=False)
+    async def show_text(self, title: str, explanation: str, reason: str,
+                        then: Content) -> None:
+        """The lesson's title and text, why it is skipped (if it is) and what to do next."""
+        self.loading = False
+        self.query_one("#lesson-title", Static).update(Content(visible(title)))
+        markdown = lesson_markdown(explanation)
+        if markdown != self._shown:  # the same text (from the first screen): no redraw
+            self._shown = markdown
+            await self.query_one("#explanation", Markdown).update(markdown)
+            self.scroll_home(animate=False)
+        skip = self.query_one("#skip-note", Static)
+        skip.update(Content.from_markup(
+            "[$warning]Skipped:[/] $reason. Read it, then move on with [b]ctrl+n[/b].",
+            reason=visible(reason)) if reason else "")
+        skip.display = bool(reason)
+        self.query_one("#next-move", Static).update(then)
 
-    def show_problem(self, title: str, text: str) -> None:
+    async def show_problem(self, title: str, text: str) -> None:
         """A message that replaces the lesson, e.g. a course that could not be opened."""
-        body = "\n".join(f"    {line}" for line in text.splitlines())
-        self.query_one("#explanation", Markdown).update(f"# {title}\n\n{body}\n")
+        self.query_one("#lesson-title", Static).update(Content(title))
+        body = "\n".join(f"    {line}" for line in visible(text).splitlines())
+        self._shown = f"{body}\n"
+        self.loading = False
+        await self.query_one("#explanation", Markdown).update(self._shown)
         for note in ("#skip-note", "#next-move"):
             self.query_one(note, Static).update("")
-        self.query_one("#hints", Vertical).remove_children()
 
 
-def _hint_widget(number: int, total: int, text: str) -> Markdown:
-    return Markdown(f"**Hint {number}/{total}** · {text}", classes="hint")
-
-
-def _next_move(view: StepView) -> Content:
-    if isinstance(view.step, m.QuizStep):
-        return Content.from_markup("[dim]Pick an answer in the Quiz pane.[/]")
+def next_move(quiz: bool, hint_total: int, file_label: str) -> Content:
+    """What to do once the lesson is read."""
+    if quiz:
+        return Content.from_markup("[dim]Answer in the Quiz pane ([b]ctrl+e[/b] goes there).[/]")
+    hint = " Stuck? [b]ctrl+t[/b] shows a hint." if hint_total else ""
     return Content.from_markup(
-        "[dim]Edit the code, then press[/] [b]ctrl+r[/b] [dim]to check it."
-        "$hint[/]", hint=" Stuck? ctrl+t shows a hint." if view.hint_total else "")
+        "[dim]Your file is [b]$file[/b]. Edit it ([b]ctrl+e[/b] jumps to the code), then "
+        f"press [b]ctrl+r[/b] to check it.{hint}[/]", file=visible(file_label))

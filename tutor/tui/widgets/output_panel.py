@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Log, Static
 
-from tutor.core.verdict import Verdict
+from tutor.core.text import inline_spans, visible, visible_output
+
+if TYPE_CHECKING:
+    from tutor.core.figures import Figure
+    from tutor.core.verdict import Verdict
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 VERBS = {"check": "Checking", "run": "Running"}
@@ -23,38 +35,52 @@ class OutputPanel(Vertical):
         yield Log(id="log", max_lines=5000)
 
     def on_mount(self) -> None:
-        self.query_one("#log", Log).border_title = "output"
+        self.border_title = "output"
+        self.query_one("#log", Log).border_title = "printed"
         self.query_one("#verdict-scroll").display = False
+
+    @property
+    def has_verdict(self) -> bool:
+        return bool(self.query_one("#verdict-scroll").display)
 
     def clear(self) -> None:
         self._status(_idle())
         self._verdict(None)
         self.query_one("#log", Log).clear()
-        self.set_class(False, "-running", "-passed", "-failed")
+        self.query_one("#log", Log).border_title = "printed"
+        self.set_class(False, "-running", "-passed", "-failed", "-quiet")
 
     def start(self, mode: str) -> None:
         self.clear()
         self.add_class("-running")
         self.tick(mode, 0, None)
 
-    def tick(self, mode: str, frame: int, elapsed_s: float | None) -> None:
+    def tick(self, mode: str, frame: int, elapsed_s: float | None, warming: bool = False) -> None:
         took = f" {elapsed_s:.1f} s" if elapsed_s is not None else ""
+        verb = "Warming up PyTorch (first check only)" if warming else VERBS.get(mode, "Running")
         self._status(Content.from_markup(
-            "[b $accent]$spin $verb…[/]$took  [dim]esc cancels[/]",
-            spin=SPINNER[frame % len(SPINNER)], verb=VERBS.get(mode, "Running"), took=took))
+            "[b $accent]$spin $verb…[/]$took  [dim]ctrl+c cancels[/]",
+            spin=SPINNER[frame % len(SPINNER)], verb=verb, took=took))
 
     def write(self, text: str) -> None:
-        self.query_one("#log", Log).write(text)
+        """What the code printed; shown, never obeyed (an escape sequence reads as text)."""
+        self.query_one("#log", Log).write(visible_output(text))
 
-    def finish(self, mode: str, verdict: Verdict, printed: bool, show_timings: bool) -> None:
-        """Show the verdict; ``printed`` says whether the output was already streamed."""
+    def finish(self, mode: str, verdict: Verdict, printed: bool, waited_s: float | None,
+               figures: Sequence[Figure] = ()) -> None:
+        """Show the verdict; ``printed`` says whether the output was already streamed;
+        ``waited_s`` is how long the learner waited for it (None: timings are off)."""
         self.remove_class("-running")
         if not printed and verdict.stdout:
             self.write(verdict.stdout)
         if verdict.stderr.strip():  # after the output: the two streams arrive apart
             self.write(f"{'' if self._ends_line() else chr(10)}── stderr ──\n{verdict.stderr}")
-        self._status(_headline(mode, verdict, show_timings))
-        self._verdict(_details(verdict))
+        self._status(_headline(mode, verdict, waited_s))
+        quiet = not any(self.query_one("#log", Log).lines)
+        self.set_class(quiet, "-quiet")  # nothing printed: the verdict gets the room
+        self.query_one("#log", Log).border_title = "printed: nothing" if quiet else "printed"
+        colours = _Colours(self.app.get_css_variables())
+        self._verdict(_details(verdict, figures, colours))
         self.set_class(mode == "check" and verdict.passed, "-passed")
         self.set_class(bool(verdict.error) or (mode == "check" and not verdict.passed
                                                and not verdict.skipped), "-failed")
@@ -71,11 +97,26 @@ class OutputPanel(Vertical):
     def _status(self, content: Content) -> None:
         self.query_one("#run-status", Static).update(content)
 
-    def _verdict(self, content: Content | None) -> None:
+    def _verdict(self, content: RenderableType | None) -> None:
         self.query_one("#verdict", Static).update(content or "")
         scroll = self.query_one("#verdict-scroll")
         scroll.display = content is not None
         scroll.scroll_home(animate=False)
+
+
+class _Colours:
+    """The theme's colours as Rich styles (the verdict is a Rich table, for its indents)."""
+
+    def __init__(self, variables: dict[str, str]) -> None:
+        def colour(name: str, fallback: str) -> str:
+            value = variables.get(name, fallback)
+            return value if value.startswith("#") else fallback
+
+        self.success = Style(color=colour("text-success", "green"))
+        self.error = Style(color=colour("text-error", "red"))
+        self.warning = Style(color=colour("text-warning", "yellow"))
+        self.code = Style(color=colour("text-warning", "yellow"))
+        self.dim = Style(dim=True)
 
 
 def _idle() -> Content:
@@ -83,12 +124,10 @@ def _idle() -> Content:
                                "[b]F6[/b] to just run it.[/]")
 
 
-def _headline(mode: str, verdict: Verdict, show_timings: bool) -> Content:
-    took = ""
-    if verdict.device:
-        took = f" on {verdict.device}"
-        if show_timings:
-            took = f" in {verdict.duration_s:.1f} s{took}"
+def _headline(mode: str, verdict: Verdict, waited_s: float | None) -> Content:
+    took = f" on {verdict.device}" if verdict.device else ""
+    if waited_s is not None:
+        took = f" in {waited_s:.1f} s{took}"
     if verdict.skipped:
         return Content.styled("– Skipped: this step cannot run here", "$warning")
     if mode == "run":
@@ -98,25 +137,52 @@ def _headline(mode: str, verdict: Verdict, show_timings: bool) -> Content:
         return Content.from_markup("[b]Ran[/][dim]$t (not checked: ctrl+r checks)[/]", t=took)
     if verdict.passed:
         return Content.from_markup("[b $success]✓ Passed[/][dim]$t[/]", t=took)
+    return Content.from_markup("[b $error]✗ Not yet$what[/][dim]$t[/]", what=_failed(verdict),
+                               t=took)
+
+
+def _failed(verdict: Verdict) -> str:
+    """How many checks failed, when there is more than one to count."""
+    if not verdict.checks:
+        return ": your code stopped before the checks"
     failed = sum(not c.passed for c in verdict.checks)
-    what = (f"{failed} of {len(verdict.checks)} checks failed" if verdict.checks
-            else "your code stopped before the checks")
-    return Content.from_markup("[b $error]✗ Not yet:[/] $what[dim]$t[/]", what=what, t=took)
+    if len(verdict.checks) == 1:
+        return ""
+    return f": {failed} of {len(verdict.checks)} checks failed"
 
 
-def _details(verdict: Verdict) -> Content | None:
-    parts: list[Content] = []
+def message_text(message: str, colours: _Colours) -> Text:
+    """A check's message: its `code` styled, with the backticks dropped."""
+    text = Text()
+    for piece, kind in inline_spans(visible(message)):
+        text.append(piece, colours.code if kind == "code" else "bold" if kind == "strong" else "")
+    return text
+
+
+def _details(verdict: Verdict, figures: Sequence[Figure], colours: _Colours) -> Table | None:
+    """One row per check: its mark, then its name over its message, both wrapped under the
+    name rather than under the mark."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
     if verdict.skipped:
-        parts.append(Content(verdict.skipped))
+        grid.add_row("–", Text(visible(verdict.skipped)))
     if verdict.error:
+        head = Text("Error", style=colours.error + Style(bold=True))
         if verdict.line:
-            parts.append(Content.from_markup(
-                "[b $error]Error at line $line[/] [dim]· ctrl+g jumps there[/]",
-                line=str(verdict.line)))
-        parts.append(Content(verdict.error.rstrip()))
+            head.append(f" at line {verdict.line}", colours.error + Style(bold=True))
+            head.append(" · F7 jumps there", colours.dim)
+        grid.add_row(Text("✗", style=colours.error),
+                     Group(head, message_text(verdict.error.rstrip(), colours)))
+    reached = {figure.name: figure for figure in figures}
     for check in verdict.checks:
-        mark = Content.styled("✓", "$success") if check.passed else Content.styled("✗", "$error")
-        parts.append(Content.assemble(mark, " ", check.name))
-        if check.message and not check.passed:
-            parts.append(Content("\n".join("    " + line for line in check.message.splitlines())))
-    return Content("\n").join(parts) if parts else None
+        mark = Text("✓", style=colours.success) if check.passed else Text("✗", style=colours.error)
+        parts: list[RenderableType] = [message_text(check.name, colours)]
+        figure = reached.get(check.name)
+        if figure is not None:
+            parts.append(Padding(Text(f"yours: {figure}", style=colours.success
+                                      + Style(bold=True)), (0, 0, 0, 2)))
+        elif check.message and not check.passed:
+            parts.append(Padding(message_text(check.message, colours), (0, 0, 0, 2)))
+        grid.add_row(mark, Group(*parts))
+    return grid if grid.row_count else None

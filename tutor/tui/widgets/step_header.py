@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label
 
+from tutor.core.text import visible
 from tutor.tui.widgets.status_marks import status_badge
 
 if TYPE_CHECKING:
@@ -26,17 +27,21 @@ class StepHeader(Horizontal):
         view, pos, status = state.view, state.position, state.status
         if view is None or pos is None or status is None:
             return
-        kind = " (quiz)" if view.is_quiz else ""
+        self.show_values(view.step.title, view.is_quiz, pos.lesson_title, pos.step_number,
+                         pos.steps_in_lesson, status.status, state.device, pos.done, pos.total)
+
+    def show_values(self, title: str, quiz: bool, lesson: str, number: int, of: int,
+                    status: str, device: str, done: int, total: int) -> None:
+        """The step's title first, so a narrow screen wraps the lesson's name, never the
+        step's; the header takes a second line rather than cutting either."""
         where = Content.from_markup(
-            "[b]$lesson[/b] [dim]$n/$of ·[/] $title$kind",
-            lesson=pos.lesson_title, n=str(pos.step_number), of=str(pos.steps_in_lesson),
-            title=view.step.title, kind=kind,
-        )
+            "[b]$title[/b]$kind [dim]· $lesson $n/$of[/]", title=visible(title),
+            kind=" (quiz)" if quiz else "", lesson=visible(lesson), n=str(number), of=str(of))
         self.query_one("#where", Label).update(where)
         self.query_one("#state", Label).update(Content.assemble(
-            status_badge(status.status),
+            status_badge(status),
             Content.from_markup("  [dim]on[/] $device  [dim]done[/] $done/$total",
-                                device=state.device, done=str(pos.done), total=str(pos.total)),
+                                device=visible(device), done=str(done), total=str(total)),
         ))
 
     def show_problem(self, text: str) -> None:
