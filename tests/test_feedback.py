@@ -694,3 +694,20 @@ def test_counts_that_add_up_to_another_total_say_so():
 def test_a_count_one_too_high_from_round_points_at_rounding_down():
     said = diff(4, 3, clues=Clues(source="def conv_out(w, f):\n    return round(w / f)\n"))
     assert "Your code calls `round()`" in said and "`//`" in said
+
+
+def test_a_list_of_tensors_where_a_shape_is_asked_names_the_join_that_gives_it() -> None:
+    from tutor.core.checks.expect import type_problem
+    batches = [zeros(32, 10), zeros(32, 10),
+               zeros(6, 10)]
+    joined = type_problem("tensor", batches, "`all_preds`", (70, 10))
+    assert "`torch.cat(...)` joins the 3 tensors along their axis 0" in joined
+    assert "[70, 10]" in joined and "stack" not in joined
+    images = [zeros(1, 28, 28)] * 4
+    stacked = type_problem("tensor", images, "`batch`", (None, 1, 28, 28))
+    assert "`torch.stack(...)` joins the 4 tensors along a new axis 0" in stacked
+    # No join gives the shape: both are named as what they do, neither is claimed.
+    neither = type_problem("tensor", images, "`batch`", (4, 3, 28, 28))
+    assert "`torch.stack(...)` along a new axis, `torch.cat(...)` along an axis" in neither
+    numbers = type_problem("tensor", [1, 2, 3], "`xs`")
+    assert numbers.endswith(": wrap it with torch.tensor(...).")

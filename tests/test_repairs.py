@@ -412,3 +412,21 @@ def test_a_call_repeated_in_a_loop_is_moved_out_of_it() -> None:
     moved = [c for c in found if c.kind == "move"]
     assert moved and sentence(moved[0]) == (
         "Line 3: with `torch.manual_seed(0)` moved out of the loop, above line 1")
+
+
+@pytest.mark.slow
+def test_a_metric_is_judged_again_for_each_repair(checker) -> None:
+    """A metric is decided by a judge run: each candidate gets one, so a repair that makes
+    it pass can say so, and one that does not is never said to."""
+    from tutor.core.checks.metric import MetricCheck
+    solution = "import torch\nt = torch.tensor([2, 4, 6, 8])\ndoubled = t * 2\n"
+    wanted = MetricCheck(expr="doubled.tolist() == [4, 8, 12, 16]", learner=("doubled",))
+    s = CodeStep(id="s", title="S", starter="t = ...\n", solution=solution, checks=(wanted,))
+    verdict = checker.check(s, solution.replace("t * 2", "t + 2"), "mine.py")
+    assert not verdict.passed
+    assert verdict.repair == ("Line 3: with `doubled = t * 2` instead of `doubled = t + 2`, "
+                              "all checks pass.")
+    never = MetricCheck(expr="doubled.tolist() == [0]", learner=("doubled",))
+    s = CodeStep(id="s", title="S", starter="t = ...\n", solution=solution, checks=(never,))
+    verdict = checker.check(s, solution.replace("t * 2", "t + 2"), "mine.py")
+    assert not verdict.passed and not verdict.repair

@@ -314,30 +314,48 @@ class Checker:
         printed = theirs.stdout if theirs is not None else ""
         group = Cancel()  # the budget's timer stops these runs; the learner's cancel too
 
-        def start(candidate: Candidate) -> RunHandle:
-            handle = self._start(step, "learner", candidate.source, attempt.filename,
-                                 attempt.seed, None)
+        # A metric needs a judge run per program: each candidate gets its own, a reference
+        # run started beside it that evaluates the metrics once given the candidate's values.
+        metered = bool(plan.metrics_for(step))
+        judges: dict[int, RunHandle] = {}
+
+        def bound(handle: RunHandle) -> RunHandle:
             attempt.cancel.bind(handle)
             group.bind(handle)
             return handle
 
-        # A metric needs a judge run per program: rather than double each candidate's
-        # cost, its result is kept as it was and never claimed (repairs.verify).
-        metric_checks = {i for i, check in enumerate(step.checks) if check.metrics(i)}
+        def start(candidate: Candidate) -> RunHandle:
+            if metered:
+                judges[id(candidate)] = bound(self._start(
+                    step, "reference", step.solution, attempt.filename, attempt.seed, None,
+                    judge=True))
+            return bound(self._start(step, "learner", candidate.source, attempt.filename,
+                                     attempt.seed, None))
+
+        def metrics_of(candidate: Candidate, result: RunResult) -> dict[str, Any] | None:
+            judge_run = judges.pop(id(candidate), None)
+            if judge_run is None:
+                return {}
+            try:
+                return judge_run.judge(result) if result.ok and judge_run.wait().ok else None
+            finally:
+                judge_run.close()
 
         def judge(candidate: Candidate, result: RunResult) -> list[CheckResult] | None:
-            if not result.ok:
+            metrics = metrics_of(candidate, result)
+            if not result.ok or metrics is None:
                 return None
-            outcome = Outcome(result.values, expected, {}, result.stdout, candidate.source,
-                              result.device, reference_stdout=printed)
-            after = judging.evaluate(step, outcome)
-            if len(after) != len(verdict.checks):
-                return None
-            return [verdict.checks[i] if i in metric_checks else r for i, r in enumerate(after)]
+            outcome = Outcome(result.values, expected, metrics, result.stdout,
+                              candidate.source, result.device, reference_stdout=printed)
+            return judging.evaluate(step, outcome)
 
-        verified = repairs.verify(found, start, judge, verdict.checks, bool(verdict.error),
-                                  self.repair_budget_s, self.repair_jobs, group.cancel,
-                                  frozenset(metric_checks))
+        try:
+            verified = repairs.verify(found, start, judge, verdict.checks, bool(verdict.error),
+                                      self.repair_budget_s, self.repair_jobs, group.cancel)
+        finally:
+            for judge_run in judges.values():  # candidates never judged: cut short
+                judge_run.cancel()
+                judge_run.close()
         if verified is not None:
             repairs.attach(verdict, verified)
 

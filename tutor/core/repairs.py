@@ -109,15 +109,12 @@ Judge = Callable[[Candidate, RunResult], "list[CheckResult] | None"]  # None: no
 
 def verify(found: Sequence[Candidate], start: Start, judge: Judge,
            checks: list[CheckResult], errored: bool, budget_s: float, jobs: int,
-           stop: Callable[[], None], unjudged: frozenset[int] = frozenset(),
-           ) -> Verified | None:
+           stop: Callable[[], None]) -> Verified | None:
     """Run the candidates, ``jobs`` at a time, in their order; the first that helps wins.
 
     ``checks`` are the learner's results; ``errored``: their code raised, so only an edit
     after which every check passes counts. ``stop`` cancels every run ``start`` made: it is
     called when ``budget_s`` has passed, so a slow machine waits no longer than that.
-    ``unjudged``: checks ``judge`` does not decide again (a metric needs a judge run of its
-    own); an edit is never said to fix them, nor to make every check pass.
     """
     timer = threading.Timer(budget_s, stop)
     timer.daemon = True
@@ -137,8 +134,7 @@ def verify(found: Sequence[Candidate], start: Start, judge: Judge,
             handle.close()
             if result.status == "cancelled":
                 return None
-            verified = _verified(candidate, checks, judge(candidate, result), errored,
-                                 unjudged)
+            verified = _verified(candidate, checks, judge(candidate, result), errored)
             if verified is not None:
                 return verified
         return None
@@ -150,16 +146,15 @@ def verify(found: Sequence[Candidate], start: Start, judge: Judge,
 
 
 def _verified(candidate: Candidate, before: list[CheckResult],
-              after: list[CheckResult] | None, errored: bool,
-              unjudged: frozenset[int] = frozenset()) -> Verified | None:
+              after: list[CheckResult] | None, errored: bool) -> Verified | None:
     if not after or (before and len(after) != len(before)):
         return None
     failed = tuple(i for i, result in enumerate(before) if not result.passed)
-    if not unjudged and all(result.passed for result in after):
+    if all(result.passed for result in after):
         return Verified(candidate, failed, True)
     if errored or any(b.passed and not a.passed for b, a in zip(before, after, strict=True)):
         return None
-    fixed = tuple(i for i in failed if after[i].passed and i not in unjudged)
+    fixed = tuple(i for i in failed if after[i].passed)
     return Verified(candidate, fixed, False) if fixed else None
 
 

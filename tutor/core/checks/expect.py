@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -17,6 +18,7 @@ from tutor.core.feedback import (
     difference,
     dtype_problem,
     fewer_items,
+    join_hint,
     shape_problem,
     type_name,
     unusable,
@@ -127,7 +129,7 @@ class Expect(Check, frozen=True, kw_only=True):
                 return Finding(wrong, "type")
         if any(getattr(self, name) is not None for name in self.tensor_fields()):
             if not isinstance(value, Tensor):
-                return Finding(type_problem("tensor", value, what) or "", "type")
+                return Finding(type_problem("tensor", value, what, self.shape) or "", "type")
             found = self._tensor_problem(value, what, outcome)
             if found:
                 return found
@@ -169,9 +171,13 @@ class Expect(Check, frozen=True, kw_only=True):
         return None
 
 
-def type_problem(wanted: str, value: Any, what: str) -> str | None:
+def type_problem(wanted: str, value: Any, what: str,
+                 shape: Sequence[int | None] | None = None) -> str | None:
     if type_name(value) == wanted:
         return None
     text = f"{what} is {describe(value)}, expected {TYPE_WORDS.get(wanted, wanted)}"
-    hint = conversion_hint(value, wanted)
-    return f"{text}: {hint}" if hint else f"{text}."
+    hint = (join_hint(value, shape) if shape is not None else "") or conversion_hint(
+        value, wanted)
+    if not hint:
+        return f"{text}."
+    return f"{text}: {hint}" if hint.endswith(("?", ".")) else f"{text}: {hint}."

@@ -12,6 +12,7 @@ from tutor.core.feedback.difference import (
     conversion_hint,
     describe_difference,
     difference,
+    join_hint,
     unusable,
     wrong_type,
 )
@@ -35,7 +36,7 @@ __all__ = [
     "BROADCAST", "INF_CAUSES", "MODES", "NAN_CAUSES", "NO_CLUES", "ORDER_HINT", "Clues",
     "Finding", "Mode", "article", "clip", "conversion_hint", "describe", "describe_difference",
     "describe_kind", "device_problem", "devices_match", "difference", "dtype_problem", "fewer_items",
-    "format_number", "format_shape", "join_words", "shape_problem", "small_value", "type_name",
+    "format_number", "join_hint", "format_shape", "join_words", "shape_problem", "small_value", "type_name",
     "unusable",
     "wrong_type",
 ]

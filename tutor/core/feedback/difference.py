@@ -467,17 +467,30 @@ def wrong_type(got: Any, expected: Any, what: str) -> str:
 
 def _join_hint(got: Any, expected: Any) -> str:
     """For a list of tensors where one tensor is wanted: the join that gives its shape."""
-    if not (isinstance(got, (list, tuple)) and got and isinstance(expected, Tensor)
-            and all(isinstance(t, Tensor) for t in got)):
+    if not isinstance(expected, Tensor):
         return ""
-    shapes = [t.shape for t in got]
-    if len(set(shapes)) == 1 and (len(got), *shapes[0]) == expected.shape:
+    return join_hint(got, expected.shape)
+
+
+def join_hint(got: Any, shape: Sequence[int | None]) -> str:
+    """For a list of tensors where one tensor of ``shape`` is wanted (``None``: any size),
+    the join, `torch.stack` or `torch.cat`, that gives that shape, or ""."""
+    if not (isinstance(got, (list, tuple)) and got and all(isinstance(t, Tensor) for t in got)):
+        return ""
+    shapes = [tuple(t.shape) for t in got]
+    shown = format_shape(tuple(shape))
+
+    def fits(candidate: tuple[int, ...]) -> bool:
+        return len(candidate) == len(shape) and all(
+            want is None or want == have for have, want in zip(candidate, shape, strict=True))
+
+    if len(set(shapes)) == 1 and fits((len(got), *shapes[0])):
         return (f"`torch.stack(...)` joins the {len(got)} tensors along a new axis 0, which "
-                f"gives the expected shape {format_shape(expected.shape)}")
-    if all(len(s) >= 1 and s[1:] == expected.shape[1:] for s in shapes) and sum(
-            s[0] for s in shapes) == expected.shape[0]:
+                f"gives the expected shape {shown}")
+    if all(len(s) >= 1 and s[1:] == shapes[0][1:] for s in shapes) and fits(
+            (sum(s[0] for s in shapes), *shapes[0][1:])):
         return (f"`torch.cat(...)` joins the {len(got)} tensors along their axis 0, which "
-                f"gives the expected shape {format_shape(expected.shape)}")
+                f"gives the expected shape {shown}")
     return ""
 
 
@@ -509,8 +522,12 @@ def conversion_hint(got: Any, wanted: str) -> str:
             isinstance(v, Tensor) for v in got) and got[1].dtype == "int64":
         return ("it holds two tensors, values and indices, as .max(dim=...) and .sort() return "
                 "them: keep the one you need (.indices, or use .argmax(dim=...))")
+    if have in ("list", "tuple") and wanted == "tensor" and got and all(
+            isinstance(v, Tensor) for v in got):
+        return ("join its tensors into one: `torch.stack(...)` along a new axis, "
+                "`torch.cat(...)` along an axis they have")
     if have in ("list", "tuple", "int", "float", "bool") and wanted == "tensor":
-        return "wrap it with torch.tensor(...) (or torch.stack(...) for a list of tensors)"
+        return "wrap it with torch.tensor(...)"
     if (have, wanted) == ("float", "int"):
         # int() only helps a whole number: 0.11 where 7 is wanted is another value.
         return "use int(...) or integer division //" if float(got).is_integer() else ""

@@ -18,6 +18,7 @@ from tutor.core.feedback.findings import NO_CLUES, Clues
 from tutor.core.feedback.relations import Close
 from tutor.core.feedback.words import (
     Pattern,
+    article,
     axis_list,
     axis_name,
     count,
@@ -169,7 +170,7 @@ def _overreduced(g: np.ndarray, e: np.ndarray, close: Close, axes: Sequence[str]
             continue
         for name, reduce in REDUCTIONS.items():
             if _reduces_to(reduce, e, k, g, close):
-                return (f"Your values are the expected ones after a {name} over axis {k}"
+                return (f"Your values are the expected ones after {article(name)} {name} over axis {k}"
                         f"{axis_name(k, axes)}: the result keeps that axis (of size "
                         f"{e.shape[k]}): reduce over another axis, or not at all.")
     return ""
