@@ -180,8 +180,8 @@ def main() -> None:
         "first_warm_check_ms": round(first, 1),
         "ui_first_frame_ms": frame_ms,  # in-process, headless: not what the learner sees
         "ui_torch_loaded": frame_torch,
-        "tui_check_p50_ms": round(statistics.median(tui_checks), 1),
-        "tui_check_p95_ms": round(percentile(tui_checks, 0.95), 1),
+        "tui_check_p50_ms": round(statistics.median(tui_checks), 1) if tui_checks else None,
+        "tui_check_p95_ms": round(percentile(tui_checks, 0.95), 1) if tui_checks else None,
         **screens,
         "warm_runs": len(warm),
         "cold_runs": len(cold),

@@ -363,3 +363,22 @@ def test_validate_warns_about_lines_wider_than_80x24_shows(tmp_path: Path, cours
     report = json.loads(tutor(tmp_path / "home", "lessons", "validate", str(course_copy),
                               "--json").stdout)
     assert report["ok"] is True and len(report["warnings"]) == 1
+
+
+@pytest.mark.slow
+def test_check_prints_a_sparkline_per_reported_series_and_the_pictures(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    mine = tmp_path / "mine.py"
+    mine.write_text(SOLUTION + "show(t, title='t')\n"
+                    "for epoch in range(1, 5):\n"
+                    "    report(epoch=epoch, loss=4 / epoch, accuracy=epoch / 4)\n")
+    done = tutor(home, "check", "basics.compare", "--file", str(mine), env={"NO_COLOR": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line.rstrip() for line in done.stdout.splitlines()]
+    assert "t · shape [2, 3] · float32" in lines
+    assert "     0      1      2" in lines  # the values, printed in their cells
+    assert "loss      █▃▂▁  1 at epoch 4 (from 4)" in lines
+    assert "accuracy  ▁▃▆█  1 at epoch 4 (from 0.25)" in lines
+    assert "\x1b[" not in done.stdout
+    quiet = tutor(home, "check", "basics.compare", "--file", str(mine), "--json")
+    assert "loss" not in quiet.stdout and json.loads(quiet.stdout)["passed"]

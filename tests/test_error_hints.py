@@ -1589,3 +1589,16 @@ def test_the_worker_reads_a_functions_parameters_without_calling_it() -> None:
     functions = [o for o in info.operands if o.type == "function"]
     assert functions and functions[0].detail == "preds, labels"
     assert "get_num_correct" not in (operands_text(info) or "")  # shown to hints only
+
+
+def test_a_batch_reshaped_the_wrong_way_round_is_told_to_put_the_batch_first() -> None:
+    """`t.reshape(192, -1)` gives [192, 3]: making in_features 3 would not pass the step."""
+    operands = [Operand("self.fc1", "Linear", detail="in_features=192, out_features=120, "
+                        "bias=True"), tensor("t", 192, 3)]
+    raised = error("RuntimeError", "mat1 and mat2 shapes cannot be multiplied (192x3 and "
+                   "192x120)", "t = F.relu(self.fc1(t))", 21, "forward", operands, "self.fc1(t)")
+    said = error_hints.hint(raised)
+    assert said == (
+        "`self.fc1` expects inputs whose last axis has 192 values (its `in_features`), but `t` "
+        "is [192, 3]: it holds 576 values, 192 for each of 3 examples, so put the batch first: "
+        "`.reshape(-1, 192)` gives [3, 192] (-1 is computed from the rest).")

@@ -430,3 +430,13 @@ def test_a_metric_is_judged_again_for_each_repair(checker) -> None:
     s = CodeStep(id="s", title="S", starter="t = ...\n", solution=solution, checks=(never,))
     verdict = checker.check(s, solution.replace("t * 2", "t + 2"), "mine.py")
     assert not verdict.passed and not verdict.repair
+
+
+def test_literals_that_differ_twice_in_a_statement_are_also_offered_together() -> None:
+    solution = "def crop(batch):\n    return batch[:, :, 4:24, 4:24]\n"
+    code = solution.replace("4:24, 4:24", "4:23, 4:23")
+    found = candidates(code, solution)
+    assert sentence(found[0]) == (
+        "Line 2: with `batch[:, :, 4:24, 4:24]` instead of `batch[:, :, 4:23, 4:23]`")
+    assert found[0].source == solution
+    assert len(found) == 3  # and each alone, for a learner who got one of them right

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the core loads lazily: `pytorch-tutor` alone must draw the 
     from rich.console import RenderableType
 
     from tutor.bootstrap import Options
+    from tutor.cli.seen import Stream
     from tutor.core.session import Session
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_SAVED = 0, 1, 2, 3
@@ -251,15 +252,10 @@ def choices_view(choices: Sequence[str]) -> RenderableType:
     return grid
 
 
-def _stream(args: argparse.Namespace) -> Callable[[str], None] | None:
-    if getattr(args, "json", False):
-        return None
+def _stream(args: argparse.Namespace) -> Stream | None:
+    from tutor.cli.seen import Stream
 
-    def write(text: str) -> None:
-        sys.stdout.write(visible_output(text))  # shown, never obeyed by the terminal
-        sys.stdout.flush()
-
-    return write
+    return None if getattr(args, "json", False) else Stream(sys.stdout)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -270,10 +266,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     step = session.step(step_id)
     if args.file and not args.file.exists():
         raise UsageError(f"{args.file} does not exist")
-    attempt = session.check(step_id, file=args.file, on_output=_stream(args))
+    stream = _stream(args)
+    attempt = session.check(step_id, file=args.file, on_output=stream)
     verdict = attempt.verdict
     shown: list[RenderableType | str] = [
         render.verdict_view(verdict, step.title, figures(step, verdict))]
+    if stream is not None and stream.curves:
+        shown += ["", *stream.sparklines()]
     if verdict.passed:
         shown += ["", f"Next: pytorch-tutor show {attempt.next_step}" if attempt.next_step
                   else "That was the last step. Well done!"]

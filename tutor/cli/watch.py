@@ -20,16 +20,20 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tutor.cli import render
 from tutor.cli.render import paint
+from tutor.cli.seen import Stream
 from tutor.core import model as m
 from tutor.core.checker import Cancel
 from tutor.core.figures import figures
 from tutor.core.session import Session, SessionError
-from tutor.core.text import visible, visible_output
+from tutor.core.text import visible
 from tutor.core.views import Attempt
+
+if TYPE_CHECKING:
+    from tutor.core.runs import Output
 
 POLL_S = 0.3
 STOPPED = ("\nStopped watching. Your progress is saved: `pytorch-tutor watch` picks up "
@@ -66,6 +70,7 @@ class Watcher:
         self.poll_s = poll_s
         self.stop = stop or threading.Event()
         self.colour = render.use_colour(out)
+        self.shown = Stream(out)
 
     def run(self) -> int:
         step_id: str | None = self.session.current_step_id()
@@ -215,9 +220,10 @@ class Watcher:
         self.say(paint(f"Hint {hint.number}/{hint.total}:", "yellow", self.out))
         render.out(render.markdown(hint.text, colour=self.colour), stream=self.out)
 
-    def _stream(self, text: str) -> None:
-        self.out.write(visible_output(text))  # shown, never obeyed by the terminal
-        self.out.flush()
+
+    def _stream(self, item: Output) -> None:
+        """What a check sends as it runs: its text and pictures (``tutor.cli.seen``)."""
+        self.shown(item)
 
     def _read_line(self, block: bool) -> str | None:
         """A typed line, or None: at once when nothing was typed (unless ``block``)."""

@@ -25,7 +25,15 @@ from tutor.core.run_feedback import (
     stderr_text,
     syntax_error_text,
 )
-from tutor.core.runs import Limits, Role, RunHandle, Runner, RunRequest, RunResult
+from tutor.core.runs import (
+    Limits,
+    OutputCallback,
+    Role,
+    RunHandle,
+    Runner,
+    RunRequest,
+    RunResult,
+)
 from tutor.core.verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
@@ -118,7 +126,7 @@ class Checker:
         step: m.CodeStep,
         code: str,
         filename: str,
-        on_output: Callable[[str], None] | None = None,
+        on_output: OutputCallback | None = None,
         cancel: Cancel | None = None,
         prefetch_next: bool | None = None,
     ) -> Verdict:
@@ -172,7 +180,7 @@ class Checker:
         step: m.CodeStep,
         code: str,
         filename: str,
-        on_output: Callable[[str], None] | None = None,
+        on_output: OutputCallback | None = None,
         cancel: Cancel | None = None,
     ) -> Verdict:
         """Run the code and report its output and errors, without judging it."""
@@ -208,7 +216,7 @@ class Checker:
         return None
 
     def _start(self, step: m.CodeStep, role: Role, code: str, filename: str, seed: int,
-               on_output: Callable[[str], None] | None, judge: bool = False,
+               on_output: OutputCallback | None, judge: bool = False,
                probes: bool = True) -> RunHandle:
         request = RunRequest(
             role=role, code=code, filename=filename, setup=step.setup,

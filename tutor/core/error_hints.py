@@ -1261,6 +1261,12 @@ def layer_input(case: Case) -> str | None:
     if len(shape) > 2 and math.prod(shape[1:]) == wanted:
         return (f"{said}: flatten each example first, `{x.text}.flatten(1)`, to make it "
                 f"[{shape[0]}, {wanted}].")
+    total = math.prod(shape)
+    if len(shape) >= 2 and total % wanted == 0 and wanted in shape[:-1]:
+        # [192, 3] from `reshape(192, -1)`: the values are in batch order, the labels not.
+        return (f"{said}: it holds {total} values, {wanted} for each of {total // wanted} "
+                f"examples, so put the batch first: `.reshape(-1, {wanted})` gives "
+                f"[{total // wanted}, {wanted}] (-1 is computed from the rest).")
     return (f"{said}: make `in_features` {has}, or change what comes before so each row "
             f"has {wanted} values.")
 

@@ -477,6 +477,10 @@ def _statement_edits(mine: _Code, ref: _Code, blocks: list[Block], known: _Known
     for ours, theirs, pairs in blocks:
         for i, j in pairs:
             literals = list(_differing_literals(ours[i], theirs[j]))
+            if len(literals) > 1:  # `4:23, 4:23` for `4:24, 4:24`: each alone fixes half
+                together = _constants(mine, ref, ours[i], literals)
+                if together is not None:
+                    yield together
             for old, new in literals:
                 yield _constant(mine, ref, old, new)
             # The whole line only where no smaller edit says what differs on it.
@@ -640,6 +644,19 @@ def _differing_literals(a: ast.AST, b: ast.AST) -> Iterator[tuple[ast.expr, ast.
                     yield from _differing_literals(p, q)
         elif isinstance(x, ast.AST) and isinstance(y, ast.AST) and not isinstance(x, ast.stmt):
             yield from _differing_literals(x, y)
+
+
+def _constants(mine: _Code, ref: _Code, stmt: ast.stmt,
+               literals: list[tuple[ast.expr, ast.expr]]) -> _Edit | None:
+    """Every literal of a statement that differs from theirs replaced at once, shown in the
+    statement's value (or the statement) where that reads on one short line."""
+    spans = tuple(_replace(mine, old, ref.seg(new)) for old, new in literals)
+    shown: ast.AST = getattr(stmt, "value", None) or stmt
+    text = mine.seg(shown)
+    if "\n" in text or len(text) > STATEMENT:
+        return None
+    return _Edit("constant", spans, f"with `{mine.changed(shown, spans)}` instead of `{text}`",
+                 (stmt.lineno,))
 
 
 def _constant(mine: _Code, ref: _Code, old: ast.expr, new: ast.expr) -> _Edit:

@@ -21,6 +21,7 @@ from msgspec import Meta
 
 from tutor.core.declare import FieldError
 from tutor.core.fields import ITEM_BYTES, MAX_RANK, DType, Name
+from tutor.core.values import Event
 
 MiB = 1024 * 1024
 DEFAULT_TIMEOUT_S = 20.0
@@ -242,7 +243,10 @@ class RunResult:
         return self.status == "ok"
 
 
-OutputCallback = Callable[[str], None]
+# What a run streams while it goes: text it printed, or a picture or progress it sent
+# (``show(x)``, ``report(...)``), in the order the code made them.
+Output = str | Event
+OutputCallback = Callable[[Output], None]
 
 
 class RunHandle(Protocol):

@@ -7,7 +7,7 @@ written through once per change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from tutor.core import model as m
 from tutor.core.checker import Cancel, Checker
 from tutor.core.doctor import DoctorReport, Machine, diagnose
 from tutor.core.progress import ProgressStore
+from tutor.core.runs import OutputCallback
 from tutor.core.status import AVAILABLE, LOCKED, PASSED, SKIPPED, Hint, StepStatus
 from tutor.core.verdict import CheckResult, Verdict
 from tutor.core.views import (
@@ -232,7 +233,7 @@ class Session:
         self,
         step_id: str | None = None,
         file: Path | None = None,
-        on_output: Callable[[str], None] | None = None,
+        on_output: OutputCallback | None = None,
         cancel: Cancel | None = None,
     ) -> Attempt:
         """Check the learner's file (or ``file``); a pass is recorded and unlocks the next step."""
@@ -251,7 +252,7 @@ class Session:
         self,
         step_id: str | None = None,
         file: Path | None = None,
-        on_output: Callable[[str], None] | None = None,
+        on_output: OutputCallback | None = None,
         cancel: Cancel | None = None,
     ) -> Verdict:
         """Run the learner's code without judging it (to see its output)."""

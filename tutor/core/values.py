@@ -175,3 +175,29 @@ class Built:
 def is_placeholder(value: Any) -> bool:
     """The starter's ``...`` (Ellipsis), which a learner has not replaced yet."""
     return isinstance(value, Opaque) and value.type == "ellipsis"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A picture of a tensor the code asked for with ``show(x)``, as the worker cut it down:
+    ``data`` holds float32 values, one value per cell (1-D), one slice (2-D) or a stack of
+    slices (3-D, labelled by ``labels``); ``shape`` and ``dtype`` are the tensor's own, and
+    ``every`` is the stride the worker kept (1: every value)."""
+
+    data: np.ndarray
+    shape: tuple[int, ...]
+    dtype: str
+    title: str = ""
+    labels: tuple[str, ...] = ()
+    every: int = 1
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One ``report(epoch=..., loss=...)`` call: each series' value, in the learner's order."""
+
+    values: tuple[tuple[str, float], ...]
+
+
+# What a run streams to the shell while it goes, besides the text it prints.
+Event = Shown | Reported

@@ -73,7 +73,8 @@ def main() -> None:
         token = os.environ.get(reaper.TOKEN_VAR, "")
         guards.add(sentinel.guard(options["--lifeline"], os.getcwd(), token))
     worker = Worker(request, isolation.apply(request, os.getcwd()),
-                    on_start=lambda started: _write(result_fd, w.pack(started)))
+                    on_start=lambda started: _write(result_fd, w.pack(started)),
+                    send=lambda message: _write(result_fd, message))
     message = worker.run()
     _write(result_fd, message)
     if request.judge and worker.status == "ok":
@@ -112,7 +113,7 @@ def preload(modules: Sequence[str] = ()) -> None:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
 
-    from tutor.sandbox import encode, explain, isolation, wire  # noqa: F401
+    from tutor.sandbox import encode, explain, isolation, showing, wire  # noqa: F401
 
     isolation.warm_up()
     wire.warm_up()
@@ -170,10 +171,11 @@ class Worker:
     """Runs one program and its probes; every failure becomes a status, never a crash."""
 
     def __init__(self, request: w.Request, isolation: dict[str, Any] | None = None,
-                 on_start: Any = None):
+                 on_start: Any = None, send: Any = None):
         self.request = request
         self.isolation = isolation or {}
         self.on_start = on_start  # told ``Started`` as the step's code starts
+        self.send = send  # writes a framed picture or report (``show``, ``report``)
         self.filename = request.filename
         self.status = "ok"
         self.ns: dict[str, Any] = {}
@@ -239,6 +241,9 @@ class Worker:
         sys.modules["__main__"] = main
         self.ns = main.__dict__
         self.ns.update(__builtins__=builtins, device=self.device, DATA_DIR=self.request.data_dir)
+        from tutor.sandbox.showing import Sight
+
+        self.ns.update(Sight(torch, self.send or (lambda message: None)).names())
         if self.request.setup:
             self._exec(self.request.setup, "<setup>", author=True)
         self._exec(self.request.code, self.filename, author=False)

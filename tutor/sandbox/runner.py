@@ -268,7 +268,7 @@ class ProcessRun:
             opening, blobs = w.read_opening(self.results, limit)
             if isinstance(opening, w.Started):
                 self.messages.put(("started", opening, []))
-                result, blobs = w.read_message(self.results, w.Result, limit)
+                result, blobs = self._read_streamed(limit)
             else:
                 result = opening
             self.messages.put(("message", result, blobs))
@@ -288,6 +288,21 @@ class ProcessRun:
                 self._kill()
         except (OSError, ValueError) as exc:
             self.messages.put(("error", str(exc), []))
+
+    def _read_streamed(self, limit: int) -> tuple[w.Result, list[bytes]]:
+        """Pictures and progress as the code sends them (to ``on_output``), then the result."""
+        sent = {"shown": 0, "reported": 0}
+        caps = {"shown": w.SHOWN_PER_RUN, "reported": w.REPORTED_PER_RUN}
+        while True:
+            header, blobs = w.read_streamed(self.results, limit)
+            if isinstance(header, w.Result):
+                return header, blobs
+            event = w.event_value(header, blobs)  # forged content: a FrameError, as any
+            kind = "shown" if isinstance(header, w.Shown) else "reported"
+            sent[kind] += 1
+            if self.on_output and sent[kind] <= caps[kind]:
+                with contextlib.suppress(Exception):
+                    self.on_output(event)
 
     def _got_any(self) -> bool:
         return "got_message" in self.flags

@@ -266,8 +266,37 @@ class Measured(Header, tag="measured"):
     metrics: dict[str, AnyValue] = {}
 
 
+# What ``show(x)`` and ``report(...)`` may send: small, so that a loop of them cannot flood
+# the tutor; the worker cuts a tensor down to fit, the tutor refuses anything larger.
+SHOWN_VALUES = 16384  # float32 values of one picture (64 KiB)
+SHOWN_PANELS = 16  # 2-D slices of a 3-D or 4-D tensor
+SHOWN_PER_RUN = 32  # pictures a run may send; later ones are dropped
+REPORTED_SERIES = 8  # values of one ``report(...)``
+REPORTED_PER_RUN = 5000  # reports a run may send; later ones are dropped
+Label = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class Shown(Header, tag="shown"):
+    """A picture of a tensor (``show(x)``): ``data`` the values the worker kept (float32,
+    at most 3-D: a row, a slice, or a stack of slices), with the tensor's own shape and dtype."""
+
+    data: TensorV
+    shape: Annotated[list[Size], msgspec.Meta(max_length=MAX_RANK)]
+    dtype: Short
+    title: Label = ""
+    labels: Annotated[list[Short], msgspec.Meta(max_length=SHOWN_PANELS)] = []
+    every: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+class Reported(Header, tag="reported"):
+    """One ``report(epoch=..., loss=...)``: numbers by name ("nan", "inf" as text)."""
+
+    values: Annotated[list[tuple[Short, float | str]], msgspec.Meta(max_length=REPORTED_SERIES)]
+
+
 H = TypeVar("H", bound=Header)
 Opening = Started | Result  # a worker's first message: its code started, or it never ran
+Streamed = Shown | Reported | Result  # after ``Started``: pictures and progress, then the result
 
 
 # --------------------------------------------------------------------------- framing
@@ -293,6 +322,32 @@ def read_opening(stream: BinaryIO, limit: int) -> tuple[Started | Result, list[b
     (it failed before any code ran)."""
     header, blobs = _read(stream, Opening, limit)
     return header, blobs
+
+
+def read_streamed(stream: BinaryIO, limit: int) -> tuple[Shown | Reported | Result, list[bytes]]:
+    """The next message after ``Started``: a picture, progress, or the result."""
+    header, blobs = _read(stream, Streamed, limit)
+    return header, blobs
+
+
+def event_value(header: Shown | Reported, blobs: list[bytes]) -> v.Shown | v.Reported:
+    """A picture or a report as the core's value; raises FrameError on forged content."""
+    if isinstance(header, Reported):
+        return v.Reported(tuple((v.plain_text(name), _float(value))
+                                for name, value in header.values))
+    data = header.data
+    if (data.dtype != "float32" or len(data.shape) > 3 or data.blob is None
+            or math.prod(data.shape) > SHOWN_VALUES or len(blobs) != 1):
+        raise FrameError("a picture must hold at most 16384 float32 values")
+    if header.dtype not in WIRE_DTYPES and header.dtype not in _SHOWN_DTYPES:
+        raise FrameError(f"dtype {header.dtype!r} is not allowed")
+    values = _tensor(data, blobs, 0).data
+    assert values is not None
+    return v.Shown(values, tuple(header.shape), header.dtype, v.plain_text(header.title),
+                   tuple(v.plain_text(label) for label in header.labels), header.every)
+
+
+_SHOWN_DTYPES = ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2")
 
 
 def _read(stream: BinaryIO, kind: Any, limit: int) -> tuple[Any, list[bytes]]:
@@ -345,7 +400,7 @@ def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
 def warm_up() -> None:
     """Build the decoders, and the encoders' view of each value type, once in a warm parent,
     so that no forked worker pays for them (a few milliseconds a run)."""
-    for kind in (Request, Result, Measured, Opening):
+    for kind in (Request, Result, Measured, Opening, Streamed):
         _decoder(kind)
     tensor = TensorV(dtype="float32", shape=[1], blob=0)
     sample: list[AnyValue] = [NoneV(), MissingV(), BoolV(v=True), IntV(v=1), FloatV(v=1.0), StrV(v=""),

@@ -14,13 +14,14 @@ if TYPE_CHECKING:  # the checker loads with the session, after the first frame
 
     from tutor.core.checker import Cancel
     from tutor.core.figures import Figure
+    from tutor.core.runs import Output, OutputCallback
     from tutor.core.verdict import Verdict
     from tutor.tui.widgets.output_panel import OutputPanel
 
 TICK_S = 0.25  # how often the running state and streamed output are drawn
 SHOW_AFTER_S = 0.12  # a run that answers sooner goes straight to its verdict
 VERBS_DONE = {"check": "Check", "run": "Run"}
-Job = Callable[["Cancel", Callable[[str], None]], None]  # runs in a thread, posts its result
+Job = Callable[["Cancel", "OutputCallback"], None]  # runs in a thread, posts its result
 
 
 class RunController:
@@ -44,7 +45,7 @@ class RunController:
         self._frame = 0
         self._printed = False
         self._shown = False
-        self._output: deque[str] = deque()
+        self._output: deque[Output] = deque()
         self._timers: list[Timer] = []
 
     @property
@@ -127,12 +128,23 @@ class RunController:
             self.panel.tick(self.running, self._frame, elapsed, self.warming)
 
     def _drain(self) -> None:
-        chunks = []
+        """Text to the log, pictures and progress to the panel's figures, in their order."""
+        chunks: list[str] = []
         while self._output:
-            chunks.append(self._output.popleft())
+            item = self._output.popleft()
+            if isinstance(item, str):
+                chunks.append(item)
+                continue
+            if chunks:
+                self._write(chunks)
+            self.panel.see(item)
         if chunks:
-            self._printed = True
-            self.panel.write("".join(chunks))
+            self._write(chunks)
+
+    def _write(self, chunks: list[str]) -> None:
+        self._printed = True
+        self.panel.write("".join(chunks))
+        chunks.clear()
 
     def _stop(self) -> None:
         for timer in self._timers:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the session loads in the opening worker, after the first fr
     from textual.app import App
 
     from tutor.core.checker import Cancel
+    from tutor.core.runs import OutputCallback
     from tutor.core.session import Session
     from tutor.tui.autosaver import Autosaver, Draft
 
@@ -89,7 +90,7 @@ class SessionCalls:
 
     # ------------------------------------------------------------------ attempts
     def attempt(self, step_id: str, mode: str, draft: Draft | None, cancel: Cancel,
-                on_output: Callable[[str], None]) -> None:
+                on_output: OutputCallback) -> None:
         """A check or a plain run (``mode``), after writing ``draft``; for ``RunController``."""
         session = self.live
         self.autosaver.write_and_report(draft)

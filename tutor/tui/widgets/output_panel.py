@@ -15,7 +15,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Log, Static
 
+from tutor.core.seeing import Curves, Picture, picture
 from tutor.core.text import inline_spans, visible, visible_output
+from tutor.core.values import Event, Reported
+from tutor.drawing import CurvesView, PictureView
 
 if TYPE_CHECKING:
     from tutor.core.figures import Figure
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 VERBS = {"check": "Checking", "run": "Running"}
+PICTURES_KEPT = 2  # the latest pictures a run showed, above what it printed
 
 
 class OutputPanel(Vertical):
@@ -32,18 +36,25 @@ class OutputPanel(Vertical):
         yield Static(_idle(), id="run-status")
         with VerticalScroll(id="verdict-scroll"):
             yield Static("", id="verdict")
+        yield Static("", id="seen")
         yield Log(id="log", max_lines=5000)
 
     def on_mount(self) -> None:
+        self._curves = Curves()
+        self._pictures: list[Picture] = []
         self.border_title = "output"
         self.query_one("#log", Log).border_title = "printed"
         self.query_one("#verdict-scroll").display = False
+        self.query_one("#seen").display = False
 
     @property
     def has_verdict(self) -> bool:
         return bool(self.query_one("#verdict-scroll").display)
 
     def clear(self) -> None:
+        self._curves = Curves()
+        self._pictures = []
+        self.query_one("#seen").display = False
         self._status(_idle())
         self._verdict(None)
         self.query_one("#log", Log).clear()
@@ -65,6 +76,19 @@ class OutputPanel(Vertical):
     def write(self, text: str) -> None:
         """What the code printed; shown, never obeyed (an escape sequence reads as text)."""
         self.query_one("#log", Log).write(visible_output(text))
+
+    def see(self, event: Event) -> None:
+        """A picture (``show(x)``) or a report (``report(...)``) the code sent: the curves
+        grow as the run goes, the latest pictures stay above the printed text."""
+        if isinstance(event, Reported):
+            self._curves.add(event)
+        else:
+            self._pictures = [*self._pictures, picture(event)][-PICTURES_KEPT:]
+        shown: list[RenderableType] = [PictureView(p) for p in self._pictures]
+        if self._curves:
+            shown.append(CurvesView(self._curves))
+        self.query_one("#seen", Static).update(Group(*shown))
+        self.query_one("#seen").display = True
 
     def finish(self, mode: str, verdict: Verdict, printed: bool, waited_s: float | None,
                figures: Sequence[Figure] = ()) -> None:

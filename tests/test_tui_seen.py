@@ -1,0 +1,74 @@
+"""What ``report(...)`` and ``show(x)`` draw in the output panel while a step runs, at 80x24,
+over the real session and the module's warm runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+from test_tui_support import SOLUTION, build_app, screen_text, settle, text_of, wait_for
+
+from tutor.core.runs import Runner
+from tutor.tui.app import TutorApp
+from tutor.tui.widgets.code_editor import CodeEditor
+from tutor.tui.widgets.output_panel import OutputPanel
+
+TRAINING = """\
+import time
+import torch
+for epoch in range(1, 3):
+    report(epoch=epoch, loss=2.0 / epoch)
+    print('epoch', epoch, flush=True)
+    time.sleep(0.5 if epoch == 1 else 30)
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(home: Path) -> None:
+    """Every test gets conftest's throwaway tutor home."""
+
+
+@pytest.fixture
+def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
+    return partial(build_app, warm_runner, tmp_path)
+
+
+def paste(app: TutorApp, code: str) -> None:
+    editor = app.query_one(CodeEditor)
+    editor.replace(code, (0, 0), editor.document.end)
+
+
+async def test_a_running_steps_curve_grows_as_it_reports(build):
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        paste(app, TRAINING)
+        await pilot.press("ctrl+r")
+        seen = app.query_one(OutputPanel).query_one("#seen")
+        await wait_for(pilot, lambda: "at epoch 1" in text_of(seen))
+        assert app.runs.running == "check" and seen.display
+        await wait_for(pilot, lambda: "at epoch 2" in text_of(seen))
+        assert app.runs.running == "check"  # still running: the curve grew while it ran
+        assert "loss" in text_of(seen) and "(from 2)" in text_of(seen)
+        assert "1 at epoch 2 (from 2)" in screen_text(app)
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert app.runs.running is None
+
+
+async def test_a_shown_tensor_stays_with_the_verdict_and_goes_with_the_next_run(build):
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        paste(app, SOLUTION + "show(t, title='t')\n")
+        await pilot.press("f6")
+        await settle(pilot)
+        seen = app.query_one(OutputPanel).query_one("#seen")
+        await wait_for(pilot, lambda: "t · shape [2, 3] · float32" in text_of(seen))
+        assert "Ran" in text_of(app.query_one("#run-status"))
+        paste(app, SOLUTION)
+        await pilot.press("f6")
+        await settle(pilot)
+        await wait_for(pilot, lambda: not seen.display)

@@ -1,0 +1,173 @@
+"""Rich renderables for what the learner's code showed and reported, for both shells.
+
+The core decides what is seen (``tutor.core.seeing``); this draws it: pixels as Unicode
+half blocks ("▀", the upper pixel in the foreground colour, the lower one in the background),
+small tensors as cells with their values printed, reported series as small bar charts. A
+console without colour (``NO_COLOR``, a pipe) gets a greyscale ramp of characters instead,
+so a picture still reads. Imports Rich and the core only: the TUI and the CLI share it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rich.color import Color
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+from tutor.core.seeing import Curves, Picture, Slice, number, resample
+
+if TYPE_CHECKING:
+    from tutor.core.seeing import Series
+
+RAMP = " .:-=+*#%@"  # dark to light, for consoles without colour
+HALF = "▀"
+BARS = " ▁▂▃▄▅▆▇█"
+CELL = 7  # a printed value: six characters and a space
+GAP = 2  # between panels of a grid
+GRID_COLUMNS = 5  # panels a grid narrows its panels to fit side by side, at most
+SERIES_STYLES = ("cyan", "magenta", "yellow", "green", "blue", "red")
+
+
+def has_colour(console: Console) -> bool:
+    return not console.no_color and console.color_system is not None
+
+
+def grey(shade: float | None) -> Color:
+    level = 0 if shade is None else round(shade * 255)
+    return Color.from_rgb(level, level, level)
+
+
+def ramp(shade: float | None) -> str:
+    return " " if shade is None else RAMP[min(len(RAMP) - 1, int(shade * len(RAMP)))]
+
+
+class PictureView:
+    """A ``seeing.Picture``, as wide as the console allows: its caption, then its panels."""
+
+    def __init__(self, picture: Picture) -> None:
+        self.picture = picture
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(8, options.max_width)
+        colour = has_colour(console)
+        yield Text(self.picture.caption, style="dim", overflow="ellipsis", no_wrap=True)
+        if self.picture.kind != "grid":
+            panel = self.picture.slices[0]
+            if _fits_numbers(panel, width) and self.picture.kind != "image":
+                yield from self._numbers(panel, colour)
+            else:
+                yield from self._pixels(panel, width, colour)
+            return
+        yield from self._grid(width, colour)
+
+    def _numbers(self, panel: Slice, colour: bool) -> Iterator[Text]:
+        for row in panel.rows:
+            line = Text(no_wrap=True)
+            for value in row:
+                shade = self.picture.shade(value)
+                cell = f"{number(value):>{CELL - 1}.{CELL - 1}} "
+                if colour:
+                    ink = "black" if shade is not None and shade > 0.5 else "white"
+                    line.append(cell, Style(color=ink, bgcolor=grey(shade)))
+                else:
+                    line.append(cell)
+            yield line
+
+    def _pixels(self, panel: Slice, width: int, colour: bool) -> Iterator[Text]:
+        yield from _pixel_lines(self.picture, _narrowed(panel, width), colour)
+
+    def _grid(self, width: int, colour: bool) -> Iterator[Text | Table]:
+        slices = self.picture.slices
+        fit = (width + GAP) // min(len(slices), GRID_COLUMNS) - GAP  # a few side by side
+        slices = tuple(_narrowed(s, max(4, fit)) for s in slices)
+        panel_width = max(s.width for s in slices)
+        per_line = max(1, (width + GAP) // (panel_width + GAP))
+        for start in range(0, len(slices), per_line):
+            row = slices[start:start + per_line]
+            grid = Table.grid(padding=(0, GAP, 0, 0))
+            for _ in row:
+                grid.add_column(width=panel_width, no_wrap=True)
+            labels = [Text(s.label, style="dim", no_wrap=True, overflow="crop") for s in row]
+            pictures = [Text("\n").join(_pixel_lines(self.picture, s, colour)) for s in row]
+            grid.add_row(*labels)
+            grid.add_row(*pictures)
+            yield grid
+
+
+def _fits_numbers(panel: Slice, width: int) -> bool:
+    return panel.width * CELL <= width and panel.height <= 16
+
+
+def _narrowed(panel: Slice, width: int) -> Slice:
+    """Every n-th column and row, so the panel fits ``width`` with its shape kept."""
+    if panel.width <= width:
+        return panel
+    step = math.ceil(panel.width / width)
+    return Slice(tuple(row[::step] for row in panel.rows[::step]), panel.label)
+
+
+def _pixel_lines(picture: Picture, panel: Slice, colour: bool) -> Iterator[Text]:
+    """Two rows of pixels per line: half blocks in colour, the ramp (their mean) without."""
+    rows = panel.rows
+    for top in range(0, len(rows), 2):
+        upper = rows[top]
+        lower = rows[top + 1] if top + 1 < len(rows) else None
+        line = Text(no_wrap=True)
+        for i, value in enumerate(upper):
+            shade_up = picture.shade(value)
+            shade_down = picture.shade(lower[i]) if lower is not None else None
+            if colour:
+                below = grey(shade_down) if lower is not None else None
+                line.append(HALF, Style(color=grey(shade_up), bgcolor=below))
+            else:
+                known = [s for s in (shade_up, shade_down) if s is not None]
+                line.append(ramp(sum(known) / len(known) if known else None))
+        yield line
+
+
+class CurvesView:
+    """Each reported series as a small bar chart, ``rows`` lines high, with its last value."""
+
+    def __init__(self, curves: Curves, rows: int = 2) -> None:
+        self.curves = curves
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        series = list(self.curves.series.values())
+        if not series:
+            return
+        names = max(len(s.name) for s in series)
+        summaries = [self.curves.summary(s) for s in series]
+        room = options.max_width - names - max(len(t) for t in summaries) - 2
+        width = max(8, min(room, 60))
+        grid = Table.grid(padding=(0, 1, 0, 0))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True, overflow="ellipsis")
+        for i, (one, summary) in enumerate(zip(series, summaries, strict=True)):
+            style = SERIES_STYLES[i % len(SERIES_STYLES)] if has_colour(console) else ""
+            grid.add_row(Text(one.name, style="bold"), bars(one, width, self.rows, style),
+                         Text(summary, style="dim"))
+        yield Group(grid)
+
+
+def bars(series: Series, width: int, rows: int, style: str = "") -> Text:
+    """The series as columns of block characters, lowest value at the bottom."""
+    values = resample(series.values, width)
+    finite = [x for x in values if math.isfinite(x)]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    span = high - low
+    steps = rows * (len(BARS) - 1)
+    levels = [0 if not math.isfinite(x) else
+              (steps if span == 0 else max(1, round((x - low) / span * steps))) for x in values]
+    lines = []
+    for row in range(rows - 1, -1, -1):
+        base = row * (len(BARS) - 1)
+        lines.append("".join(BARS[min(len(BARS) - 1, max(0, level - base))]
+                             for level in levels))
+    return Text("\n".join(lines), style=style, no_wrap=True)
