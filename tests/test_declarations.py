@@ -67,7 +67,7 @@ def test_several_unknown_fields_in_one_step_are_reported_at_once(course_copy: Pa
         "8:5: unknown field 'hintz' in step 'm.one': did you mean 'hints'?",
         "9:5: unknown field 'expalnation' in step 'm.one': did you mean 'explanation'?",
         "10:5: unknown field 'colour' in step 'm.one' (allowed: accepts, checks, data, "
-        "equivalent_mutants, explanation, hints, id, kind, rejects, requires, setup, solution, "
+        "equivalent_mutants, explanation, figure, hints, id, kind, rejects, requires, setup, solution, "
         "starter, timeout, title)",
     ]
 

@@ -13,16 +13,20 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from rich.box import SIMPLE_HEAD
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from tutor.core.seeing import Curves, Picture, Slice, number, resample
+from tutor.core.seeing import Curves, Picture, Slice, number, picture, resample
+from tutor.core.shapes_view import layer_view, name_rows, names_note
 
 if TYPE_CHECKING:
     from tutor.core.seeing import Series
+    from tutor.core.step_figures import Drawn
+    from tutor.core.values import Shapes
 
 RAMP = " .:-=+*#%@"  # dark to light, for consoles without colour
 HALF = "▀"
@@ -56,6 +60,11 @@ class PictureView:
         width = max(8, options.max_width)
         colour = has_colour(console)
         yield Text(self.picture.caption, style="dim", overflow="ellipsis", no_wrap=True)
+        if self.picture.rows or self.picture.columns:
+            yield from self._named(self.picture.slices[0], colour)
+            if self.picture.note:
+                yield Text(self.picture.note, style="bold")
+            return
         if self.picture.kind != "grid":
             panel = self.picture.slices[0]
             if _fits_numbers(panel, width) and self.picture.kind != "image":
@@ -76,6 +85,26 @@ class PictureView:
                     line.append(cell, Style(color=ink, bgcolor=grey(shade)))
                 else:
                     line.append(cell)
+            yield line
+
+    def _named(self, panel: Slice, colour: bool) -> Iterator[Text]:
+        """A heat map with its rows named on the left and its columns (shortened) on top."""
+        rows, columns = self.picture.rows, self.picture.columns
+        cell = max(4, *(len(number(v)) + 1 for row in panel.rows for v in row))
+        left = max((len(name) for name in rows), default=0) + 1 if rows else 0
+        if columns:
+            yield Text(" " * left + "".join(f"{name[:cell - 1]:>{cell - 1}} "
+                                            for name in columns), style="dim", no_wrap=True)
+        for index, row in enumerate(panel.rows):
+            line = Text(f"{rows[index]:<{left}}" if rows else "", style="dim", no_wrap=True)
+            for value in row:
+                shade = self.picture.shade(value)
+                text = f"{number(value):>{cell - 1}} "
+                if colour:
+                    ink = "black" if shade is not None and shade > 0.5 else "white"
+                    line.append(text, Style(color=ink, bgcolor=grey(shade)))
+                else:
+                    line.append(text)
             yield line
 
     def _pixels(self, panel: Slice, width: int, colour: bool) -> Iterator[Text]:
@@ -130,6 +159,22 @@ def _pixel_lines(picture: Picture, panel: Slice, colour: bool) -> Iterator[Text]
         yield line
 
 
+class FigureView:
+    """A figure of a step's explanation: its pictures, then its caption; or why it failed."""
+
+    def __init__(self, drawn: Drawn) -> None:
+        self.drawn = drawn
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.drawn.error:
+            yield Text(f"(figure not drawn: {self.drawn.error.splitlines()[0]})", style="dim")
+            return
+        for shown in self.drawn.pictures:
+            yield PictureView(picture(shown))
+        if self.drawn.caption:
+            yield Text(self.drawn.caption, style="italic")
+
+
 class CurvesView:
     """Each reported series as a small bar chart, ``rows`` lines high, with its last value."""
 
@@ -171,3 +216,41 @@ def bars(series: Series, width: int, rows: int, style: str = "") -> Text:
         lines.append("".join(BARS[min(len(BARS) - 1, max(0, level - base))]
                              for level in levels))
     return Text("\n".join(lines), style=style, no_wrap=True)
+
+
+class ShapesView:
+    """Shapes at a glance: the names the code assigned, by line, then a table per module of
+    its layers' input and output shapes and parameters (``tutor.core.shapes_view``)."""
+
+    def __init__(self, shapes: Shapes) -> None:
+        self.shapes = shapes
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rows = name_rows(self.shapes)
+        if rows:
+            grid = Table.grid(padding=(0, 1, 0, 0))
+            grid.add_column(justify="right", style="dim", no_wrap=True)
+            grid.add_column(style="bold", no_wrap=True, overflow="ellipsis", max_width=24)
+            grid.add_column(overflow="fold")
+            for row in rows:
+                grid.add_row(f"line {row.line}", row.name, row.what)
+            yield Text("Shapes after the run", style="bold")
+            yield grid
+            note = names_note(self.shapes)
+            if note:
+                yield Text(note, style="dim")
+        for table in self.shapes.tables:
+            view = layer_view(table)
+            grid = Table(title=view.title, title_justify="left", title_style="bold",
+                         box=SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
+            for header, justify in (("layer", "left"), ("type", "left"), ("input", "left"),
+                                    ("output", "left"), ("params", "right")):
+                grid.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+            for layer in view.rows:
+                grid.add_row(layer.name, layer.type, layer.input, layer.output, layer.params)
+            total = view.total
+            grid.add_row(Text(total.name, style="bold"), total.type, total.input,
+                         total.output, Text(total.params, style="bold"), end_section=True)
+            yield grid
+            if view.note:
+                yield Text(view.note, style="yellow" if table.error else "dim")

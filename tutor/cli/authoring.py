@@ -101,6 +101,11 @@ def validate(args: argparse.Namespace, root: Path) -> int:
         reports = _run_programs(args, code_steps, say, None if as_json else printer.print)
         summary["reports"] = [_report_json(r) for r in reports]
         summary["duration_s"] = round(time.monotonic() - started, 1)
+    figure_problems: list[str] = []
+    if args.solutions or getattr(args, "figures", False):
+        with_figures = [s for s in steps if s.figure and (not args.step or s.id in args.step)]
+        figure_problems = _build_figures(args, with_figures, say)
+        summary["figure_problems"] = figure_problems
     failed = [r for r in reports if not r.ok]
     if reports:
         skipped = sum(1 for r in reports if r.skipped)
@@ -113,7 +118,7 @@ def validate(args: argparse.Namespace, root: Path) -> int:
         say(paint(f"mutation score {_percent(score.score)}: {score.killed} killed, "
                   f"{score.survived} survived, {score.equivalent} equivalent "
                   f"over {score.steps} steps", "bold"))
-    ok = not failed and not course.problems
+    ok = not failed and not course.problems and not figure_problems
     if as_json:
         print(json.dumps({"ok": ok, **summary}, indent=2))
     return 0 if ok else 1
@@ -221,6 +226,43 @@ def _rounded(value: float | None) -> float | None:
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
+
+
+def _build_figures(args: argparse.Namespace, steps: list[m.AnyStep],
+                   say: Callable[..., None]) -> list[str]:
+    """Run the code of every figure of ``steps`` (no cache); a failing one as file:line."""
+    from tutor.bootstrap import make_runner
+    from tutor.core.step_figures import draw
+
+    if not steps:
+        return []
+    data_dir = _data_dir(any(f.data for s in steps for f in s.figure))
+    runner = make_runner(warm=True, spares=1)
+    problems: list[str] = []
+    built = 0
+    try:
+        checker = Checker(runner, device=args.device, data_dir=data_dir)
+        for step in steps:
+            for index, figure in enumerate(step.figure, 1):
+                drawn = draw(checker, step, figure)
+                built += 1
+                if drawn.error:
+                    problems.append(_figure_problem(step, index, figure, drawn.error,
+                                                    drawn.line))
+                    say(problems[-1])
+    finally:
+        runner.close()
+    say(paint(f"{built - len(problems)} figures built, {len(problems)} failed", "bold"))
+    return problems
+
+
+def _figure_problem(step: m.AnyStep, index: int, figure: m.Figure, error: str,
+                    line: int | None) -> str:
+    where = figure.where or step.where or m.Where("?")
+    if line is not None:  # the code's lines start on the line after `code: |`
+        where = m.Where(where.file, where.line + line, 1)
+    first = error.strip().splitlines()[0] if error.strip() else "failed"
+    return f"{where}: figure {index} of step {step.id!r} failed: {first}"
 
 
 def _data_dir(needed: bool) -> str:

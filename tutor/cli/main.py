@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, text)
         p.add_argument("step", nargs="?", help="step id (default: the current step)")
         p.add_argument("--file", type=Path, help="check this file instead of the step's file")
+        if name == "check":  # a run shows them always; a check stays short without
+            p.add_argument("--shapes", action="store_true",
+                           help="also show the shapes your code made and its model's layers")
     p = command("answer", f"answer a quiz step, e.g. `answer {EXAMPLE_QUIZ} 2`")
     p.add_argument("step")
     p.add_argument("choices", nargs="+", type=int, help="choice numbers, from 1")
@@ -89,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run every solution, starter, accept and reject")
     p.add_argument("--mutants", action="store_true",
                    help="also run wrong variants of each solution: every one must fail")
+    p.add_argument("--figures", action="store_true",
+                   help="also build every figure (--solutions builds them too)")
     p.add_argument("--step", action="append", help="only these steps (with --solutions)")
     p.add_argument("--jobs", type=int, default=2, help="steps validated at once")
     p.add_argument("--json", action="store_true", help="machine-readable output (for editors, CI)")
@@ -214,7 +219,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from tutor.core.model import QuizStep
 
-    view = open_session(args).open_step(args.step)
+    session = open_session(args)
+    view = session.open_step(args.step)
     step = view.step
     data: dict[str, Any] = {"id": step.id, "lesson": step.lesson_id, "title": step.title,
                             "kind": step.kind, "explanation": step.explanation,
@@ -222,6 +228,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     shown: list[RenderableType | str] = [heading(step.title, step.id)]
     if step.explanation.strip():
         shown += ["", render.markdown(step.explanation)]
+    if step.figure:
+        from tutor.drawing import FigureView
+
+        drawn = session.figures(step.id)
+        data["figures"] = [{"caption": d.caption, "pictures": len(d.pictures),
+                            "error": d.error} for d in drawn]
+        for one in drawn:
+            shown += ["", FigureView(one)]
     if isinstance(step, QuizStep):
         several = len(step.answers) > 1
         data.update(question=step.question, choices=list(step.choices), several=several)
@@ -273,6 +287,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         render.verdict_view(verdict, step.title, figures(step, verdict))]
     if stream is not None and stream.curves:
         shown += ["", *stream.sparklines()]
+    if stream is not None and stream.shapes and getattr(args, "shapes", False):
+        from tutor.drawing import ShapesView
+
+        shown += ["", ShapesView(stream.shapes)]
     if verdict.passed:
         shown += ["", f"Next: pytorch-tutor show {attempt.next_step}" if attempt.next_step
                   else "That was the last step. Well done!"]
@@ -289,10 +307,15 @@ def not_saved(message: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     session = open_session(args)
-    verdict = session.run(args.step, file=args.file, on_output=_stream(args))
+    stream = _stream(args)
+    verdict = session.run(args.step, file=args.file, on_output=stream)
     if getattr(args, "json", False):
         emit(args, verdict.to_json(), "")
         return EXIT_FAIL if verdict.error else EXIT_OK
+    if stream is not None and stream.shapes:
+        from tutor.drawing import ShapesView
+
+        render.out("", ShapesView(stream.shapes))
     if verdict.stderr:
         sys.stderr.write(visible_output(verdict.stderr))
     if verdict.error:

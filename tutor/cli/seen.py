@@ -1,5 +1,6 @@
 """What a run streams to the command line: its printed text and pictures as they come, its
-reported progress kept for one sparkline per series after the verdict."""
+reported progress kept for one sparkline per series after the verdict, and its shapes at a
+glance kept for after the run."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 from tutor.cli import render
 from tutor.core.seeing import Curves, picture, sparkline
 from tutor.core.text import visible_output
-from tutor.core.values import Reported
+from tutor.core.values import Reported, Shapes
 
 if TYPE_CHECKING:
     from tutor.core.runs import Output
@@ -22,12 +23,15 @@ class Stream:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.curves = Curves()
+        self.shapes = Shapes()
 
     def __call__(self, item: Output) -> None:
         if isinstance(item, str):
             self.out.write(visible_output(item))  # shown, never obeyed by the terminal
         elif isinstance(item, Reported):
             self.curves.add(item)
+        elif isinstance(item, Shapes):
+            self.shapes = item
         else:
             from tutor.drawing import PictureView
 

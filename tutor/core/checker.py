@@ -27,6 +27,7 @@ from tutor.core.run_feedback import (
 )
 from tutor.core.runs import (
     Limits,
+    ModuleProbe,
     OutputCallback,
     Role,
     RunHandle,
@@ -218,6 +219,7 @@ class Checker:
     def _start(self, step: m.CodeStep, role: Role, code: str, filename: str, seed: int,
                on_output: OutputCallback | None, judge: bool = False,
                probes: bool = True) -> RunHandle:
+        seen = role == "learner" and on_output is not None
         request = RunRequest(
             role=role, code=code, filename=filename, setup=step.setup,
             probes=plan.probes_for(step) if probes else (),
@@ -225,6 +227,8 @@ class Checker:
             device=devices.resolve(self.device), data_dir=self._data_root(step),
             limits=handle_limits(step, self.limits, role),
             protect=protected_paths(step, filename),
+            # the shapes view is for a learner watching: not for repairs nor validation
+            shapes=seen, layer_inputs=_layer_inputs(step) if seen else (),
         )
         return self.runner.start(request, on_output)
 
@@ -514,3 +518,13 @@ def _failed_run(step_id: str, result: RunResult, limits: Limits, code: str = "")
     verdict = _verdict(step_id, result, error=failure_text(result, limits, code))
     verdict.line = result.error.line if result.error is not None else None
     return verdict
+
+
+def _layer_inputs(step: m.CodeStep) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The modules the step's checks run, each with the first input a check gives it: the
+    worker runs each once more, layer by layer, for the learner to see."""
+    inputs: dict[str, tuple[int, ...]] = {}
+    for probe in plan.probes_for(step):
+        if isinstance(probe, ModuleProbe) and probe.input_shape:
+            inputs.setdefault(probe.name, tuple(probe.input_shape))
+    return tuple(inputs.items())

@@ -206,7 +206,11 @@ def _build_step(raw: Any, lesson_id: str, path: Path, where: m.Where) -> m.AnySt
     label = f"step {raw['id']!r}" if isinstance(raw.get("id"), str) else "this step"
     if kind == "quiz":
         quiz = _declared(raw, m.QuizStep, path, what=label)
-        return msgspec.structs.replace(quiz, lesson_id=lesson_id, where=where)
+        figure_problems = _figure_problems(raw, path)
+        if figure_problems:
+            raise _Invalid(figure_problems)
+        return msgspec.structs.replace(quiz, lesson_id=lesson_id, where=where,
+                                       figure=_placed(quiz.figure, raw, path))
     if kind != "code":
         message = f"unknown step kind {kind!r}{suggest(str(kind), STEP_KINDS)}"
         raise _Invalid([m.Problem(_where(path, raw, "kind"), message)])
@@ -231,11 +235,28 @@ def _build_code(raw: dict[str, Any], lesson_id: str, path: Path, where: m.Where,
     for reject in _list(raw.get("rejects")):
         if isinstance(reject, dict) and isinstance(reject.get("code"), str):
             problems.extend(_syntax_problems(reject["code"], path, reject, "code"))
+    problems.extend(_figure_problems(raw, path))
     checks, check_problems = _build_checks(raw, path, label)
     problems.extend(check_problems)
     if problems or step is None:
         raise _Invalid(problems)
-    return msgspec.structs.replace(step, checks=checks, lesson_id=lesson_id, where=where)
+    return msgspec.structs.replace(step, checks=checks, lesson_id=lesson_id, where=where,
+                                   figure=_placed(step.figure, raw, path))
+
+
+def _figure_problems(raw: dict[str, Any], path: Path) -> list[m.Problem]:
+    """Syntax errors in the code of a step's figures, at their lines."""
+    return [problem for figure in _list(raw.get("figure"))
+            if isinstance(figure, dict) and isinstance(figure.get("code"), str)
+            for problem in _syntax_problems(figure["code"], path, figure, "code")]
+
+
+def _placed(figures: tuple[m.Figure, ...], raw: dict[str, Any],
+            path: Path) -> tuple[m.Figure, ...]:
+    """Each figure with the place of its code (whose first line follows ``code: |``)."""
+    raw_figures = _list(raw.get("figure"))
+    return tuple(msgspec.structs.replace(figure, where=_where(path, raw_figures[i], "code"))
+                 for i, figure in enumerate(figures))
 
 
 def _list(value: Any) -> list[Any]:

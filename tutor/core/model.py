@@ -50,6 +50,21 @@ class EquivalentMutant(Declared, frozen=True, kw_only=True):
     reason: Annotated[str, Meta(min_length=1, description="why it is correct too")]
 
 
+class Figure(Declared, frozen=True, kw_only=True):
+    """A picture placed with the explanation: hidden code, run in the sandbox once and cached,
+    whose ``show(x)`` calls are drawn under the step's text."""
+
+    code: Annotated[Code, Meta(description="Python that builds tensors and calls "
+                                           "`show(x, title=...)`; runs on its own (no setup)")]
+    caption: Annotated[str, Meta(description="a line under the figure")] = ""
+    data: Annotated[tuple[Literal["fashion-mnist"], ...], Meta(
+        description="data sets the code loads from DATA_DIR (the offline substitute "
+                    "stands in)")] = ()
+    where: Where | None = None  # of its code, filled in by the loader
+
+    INTERNAL: ClassVar[tuple[str, ...]] = ("where",)
+
+
 class Step(Declared, frozen=True, kw_only=True):
     """What every step has; ``lesson_id`` and ``where`` are filled in by the loader."""
 
@@ -60,6 +75,8 @@ class Step(Declared, frozen=True, kw_only=True):
     title: str
     explanation: Markdown = ""
     hints: Annotated[tuple[str, ...], Meta(description="revealed one at a time")] = ()
+    figure: Annotated[tuple[Figure, ...], Meta(
+        description="pictures shown with the explanation: {code: ..., caption: ...}")] = ()
     lesson_id: str = ""
     where: Where | None = None
 

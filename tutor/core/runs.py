@@ -212,6 +212,10 @@ class RunRequest:
     # Paths the code may neither read nor write: the course (its solutions), the tutor's
     # home (progress), the learner's home and folder. Enforced where the sandbox can.
     protect: tuple[str, ...] = ()
+    # Shapes at a glance (``values.Shapes``): the names the code assigned, and each of these
+    # modules (a name, the input its check uses) run once more, layer by layer.
+    shapes: bool = False
+    layer_inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass

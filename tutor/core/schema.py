@@ -25,7 +25,7 @@ def full_schema() -> dict[str, Any]:
     roots = [m.LessonFile, m.CourseFile, m.CodeStep, m.QuizStep, *kinds]
     _, defs = msgspec.json.schema_components(roots, ref_template=REF)
     defs = copy.deepcopy(defs)
-    for cls in (m.CodeStep, m.QuizStep, m.Step):
+    for cls in (m.CodeStep, m.QuizStep, m.Step, m.Figure):
         _drop_internal(defs.get(cls.__name__, {}), cls.INTERNAL)
     _drop_tag(defs["TensorArg"])
     for kind in kinds:

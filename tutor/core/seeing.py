@@ -47,6 +47,9 @@ class Picture:
     low: float
     high: float
     caption: str
+    rows: tuple[str, ...] = ()  # the names of a heat map's rows, e.g. true classes
+    columns: tuple[str, ...] = ()  # and of its columns, e.g. predicted classes
+    note: str = ""  # what the reader should see first, e.g. the pair confused most
 
     def shade(self, value: float) -> float | None:
         """Where ``value`` lies on the scale, 0 to 1; None for NaN."""
@@ -66,7 +69,7 @@ def picture(shown: Shown) -> Picture:
         kind: Kind = "row"
     elif data.ndim == 2:
         slices = (Slice(tuple(_floats(row) for row in data)),)
-        kind = "image" if _image_like(data.shape) else "heat"
+        kind = "image" if _image_like(data.shape) and not shown.names else "heat"
     else:
         labels = shown.labels or tuple(f"[{i}]" for i in range(data.shape[0]))
         slices = tuple(Slice(tuple(_floats(row) for row in panel), label)
@@ -76,7 +79,32 @@ def picture(shown: Shown) -> Picture:
     low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
     if high <= low:
         high = low + 1.0
-    return Picture(kind, slices, low, high, caption(shown, len(slices)))
+    rows, columns = _axis_names(shown)
+    return Picture(kind, slices, low, high, caption(shown, len(slices)), rows, columns,
+                   confused_most(slices[0], rows, columns, shown.dtype))
+
+
+def _axis_names(shown: Shown) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``show(x, labels=...)``'s names for the rows and the columns they fit."""
+    if shown.data.ndim != 2 or shown.every != 1 or not shown.names:
+        return (), ()
+    height, width = shown.data.shape
+    names = shown.names
+    return (names if len(names) == height else ()), (names if len(names) == width else ())
+
+
+def confused_most(panel: Slice, rows: Sequence[str], columns: Sequence[str],
+                  dtype: str) -> str:
+    """For a confusion matrix (square, counts, classes named): the pair mixed up most."""
+    if not rows or tuple(rows) != tuple(columns) or not dtype.startswith(("int", "uint")):
+        return ""
+    count, true, said = max(((value, t, p) for t, row in enumerate(panel.rows)
+                             for p, value in enumerate(row) if t != p and math.isfinite(value)),
+                            default=(0.0, 0, 0))
+    if count <= 0:
+        return "No class is confused with another."
+    return (f"Confused most: {rows[true]} taken for {columns[said]} "
+            f"({count:g} time{'s' if count != 1 else ''}).")
 
 
 def caption(shown: Shown, panels: int) -> str:

@@ -18,6 +18,7 @@ from tutor.core.doctor import DoctorReport, Machine, diagnose
 from tutor.core.progress import ProgressStore
 from tutor.core.runs import OutputCallback
 from tutor.core.status import AVAILABLE, LOCKED, PASSED, SKIPPED, Hint, StepStatus
+from tutor.core.step_figures import Drawn, FigureCache, draw
 from tutor.core.verdict import CheckResult, Verdict
 from tutor.core.views import (
     Attempt,
@@ -70,6 +71,7 @@ class Session:
         self.checker = checker
         self.unlock_all = unlock_all
         self.machine = machine  # what ``doctor`` asks about torch and the sandbox
+        self.figure_cache = FigureCache.for_course(course.id)
 
     def close(self) -> None:
         """Stop background workers (the warm parent), if any."""
@@ -165,6 +167,12 @@ class Session:
             hint_total=len(step.hints),
             statuses=tuple(statuses),
         )
+
+    def figures(self, step_id: str | None = None) -> list[Drawn]:
+        """The pictures of a step's ``figure:`` list, run in the sandbox unless cached:
+        slow the first time, so shells call it off their UI thread."""
+        step = self.step(step_id)
+        return [draw(self.checker, step, figure, self.figure_cache) for figure in step.figure]
 
     def position_of(self, step_id: str,
                     statuses: Sequence[StepStatus] | None = None) -> Position:

@@ -190,6 +190,7 @@ class Shown:
     title: str = ""
     labels: tuple[str, ...] = ()
     every: int = 1
+    names: tuple[str, ...] = ()  # a 2-D tensor's row (and column) names, e.g. classes
 
 
 @dataclass(frozen=True)
@@ -199,5 +200,57 @@ class Reported:
     values: tuple[tuple[str, float], ...]
 
 
+@dataclass(frozen=True)
+class NamedShape:
+    """A name the learner's code assigned at module level (its last such ``line``) and what
+    it held when the code ended: a tensor's ``shape`` and ``dtype``, a module's ``params``."""
+
+    line: int
+    name: str
+    type: str  # "Tensor", or the module's class
+    shape: tuple[int, ...] | None = None
+    dtype: str = ""
+    params: int | None = None
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """One direct child of a module in one forward pass (shapes of its first tensor in and
+    out; ``calls`` 0 when the pass never reached it)."""
+
+    name: str
+    type: str
+    input: tuple[int, ...] | None
+    output: tuple[int, ...] | None
+    params: int = 0
+    calls: int = 1
+
+
+@dataclass(frozen=True)
+class LayerTable:
+    """A module (``name`` in the code) run once on its check's input, layer by layer."""
+
+    name: str
+    type: str
+    input: tuple[int, ...]
+    output: tuple[int, ...] | None
+    error: str = ""  # the forward pass raised: "RuntimeError: mat1 and mat2 ..."
+    params: int = 0
+    layers: tuple[LayerShape, ...] = ()
+    more: int = 0  # layers left out
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Shapes at a glance, after a run: the names it assigned, then its modules' layers."""
+
+    names: tuple[NamedShape, ...] = ()
+    more: int = 0  # names left out
+    tables: tuple[LayerTable, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.tables)
+
+
 # What a run streams to the shell while it goes, besides the text it prints.
-Event = Shown | Reported
+Event = Shown | Reported | Shapes

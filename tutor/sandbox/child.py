@@ -205,6 +205,7 @@ class Worker:
             encoder = Encoder(self.request.limits.result_bytes)
             probe = self._probe if stopped is None else self._probe_what_exists
             header.values = {p.id: probe(p, encoder) for p in self.request.probes}
+            self._send_shapes(stopped)
         except _Failed as probe_failed:
             failed = stopped or probe_failed  # an error in the code comes before a probe's
             self.status = failed.status
@@ -247,6 +248,26 @@ class Worker:
         if self.request.setup:
             self._exec(self.request.setup, "<setup>", author=True)
         self._exec(self.request.code, self.filename, author=False)
+
+    def _send_shapes(self, stopped: _Failed | None) -> None:
+        """Shapes at a glance (``tutor.sandbox.shapes``), after the probes so that they
+        cannot change a verdict; a failure here only leaves them out."""
+        if not (self.request.shapes and self.send):
+            return
+        try:
+            from tutor.sandbox import wire as w
+            from tutor.sandbox.shapes import shapes
+
+            frames = stopped.error.frames if stopped is not None else []
+            before = frames[0].line if frames else None
+            if stopped is not None and before is None:
+                return
+            message = shapes(self.torch, self.request.code, self.ns, self.device,
+                             self.request.layer_inputs, before)
+            if message.names or message.tables:
+                self.send(w.pack(message))
+        except Exception:
+            return
 
     def _exec(self, source: str, filename: str, author: bool) -> None:
         lines = source.splitlines(keepends=True)

@@ -76,6 +76,8 @@ def encode_request(request: RunRequest, device: str, cuda_off: dict[str, str]) -
         seed=request.seed, device=device, data_dir=request.data_dir,
         threads=request.threads, limits=child_limits(request.limits, device),
         protect=list(request.protect), cuda_off=dict(cuda_off), gpu=slots,
+        shapes=request.shapes,
+        layer_inputs=[(name, list(shape)) for name, shape in request.layer_inputs],
     ))
 
 
@@ -291,14 +293,15 @@ class ProcessRun:
 
     def _read_streamed(self, limit: int) -> tuple[w.Result, list[bytes]]:
         """Pictures and progress as the code sends them (to ``on_output``), then the result."""
-        sent = {"shown": 0, "reported": 0}
-        caps = {"shown": w.SHOWN_PER_RUN, "reported": w.REPORTED_PER_RUN}
+        sent = {"shown": 0, "reported": 0, "shapes": 0}
+        caps = {"shown": w.SHOWN_PER_RUN, "reported": w.REPORTED_PER_RUN, "shapes": 1}
         while True:
             header, blobs = w.read_streamed(self.results, limit)
             if isinstance(header, w.Result):
                 return header, blobs
             event = w.event_value(header, blobs)  # forged content: a FrameError, as any
-            kind = "shown" if isinstance(header, w.Shown) else "reported"
+            kind = ("shown" if isinstance(header, w.Shown) else
+                    "shapes" if isinstance(header, w.Shapes) else "reported")
             sent[kind] += 1
             if self.on_output and sent[kind] <= caps[kind]:
                 with contextlib.suppress(Exception):

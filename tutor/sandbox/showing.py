@@ -32,10 +32,11 @@ class Sight:
         """What the learner's namespace gets: plain functions, with their own help."""
         sight = self
 
-        def show(x: Any, title: str = "") -> None:
+        def show(x: Any, title: str = "", labels: Any = None) -> None:
             """Draw a tensor in the tutor: a row (1-D), a heat map (2-D), a grid of slices
-            (3-D, 4-D); image-like tensors ([28, 28], [B, 1, 28, 28]) as pictures."""
-            sight.show(x, title)
+            (3-D, 4-D); image-like tensors ([28, 28], [B, 1, 28, 28]) as pictures.
+            ``labels``: names of a 2-D tensor's rows and columns (class names)."""
+            sight.show(x, title, labels)
 
         def report(**values: Any) -> None:
             """Plot progress in the tutor: ``report(epoch=1, loss=0.52, accuracy=0.81)``."""
@@ -43,8 +44,8 @@ class Sight:
 
         return {"show": show, "report": report}
 
-    def show(self, x: Any, title: str = "") -> None:
-        header, blob = shown(self.torch, x, str(title))
+    def show(self, x: Any, title: str = "", labels: Any = None) -> None:
+        header, blob = shown(self.torch, x, str(title), _names(labels))
         if self.shown < w.SHOWN_PER_RUN:
             self.shown += 1
             self.send(w.pack(header, [blob]))
@@ -69,7 +70,19 @@ def _number(name: str, value: Any) -> float | str:
     return number if math.isfinite(number) else str(number)
 
 
-def shown(torch: Any, x: Any, title: str) -> tuple[w.Shown, bytes]:
+def _names(labels: Any) -> list[str]:
+    if labels is None:
+        return []
+    if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+        raise TypeError("show(labels=...) takes a list of names, e.g. the class names")
+    names = [str(label)[:32] for label in labels]
+    if len(names) > w.SHOWN_NAMES:
+        raise ValueError(f"show(labels=...) takes at most {w.SHOWN_NAMES} names")
+    return names
+
+
+def shown(torch: Any, x: Any, title: str,
+          names: list[str] | None = None) -> tuple[w.Shown, bytes]:
     """The message for ``show(x)`` and its one blob: float32 values, cut down to fit."""
     if not isinstance(x, torch.Tensor):
         try:
@@ -98,7 +111,7 @@ def shown(torch: Any, x: Any, title: str) -> tuple[w.Shown, bytes]:
     blob = data.tobytes()
     tensor = w.TensorV(dtype="float32", shape=list(data.shape), blob=0)
     return w.Shown(data=tensor, shape=shape, dtype=dtype[:32], title=title[:64],
-                   labels=labels, every=every), blob
+                   labels=labels, every=every, names=names or []), blob
 
 
 def _stride(sides: list[int], budget: int) -> int:

@@ -132,6 +132,7 @@ MAX_OPERANDS = 8
 Column = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=1000)]
+ShapeV = Annotated[list[Size], msgspec.Meta(max_length=MAX_RANK)]
 
 
 class FrameV(msgspec.Struct):
@@ -231,6 +232,8 @@ class Request(Header, tag="request"):
     protect: list[str] = []
     cuda_off: dict[str, str] = {}  # layers a CUDA run goes without, and why (the probe's)
     gpu: GpuSlots | None = None
+    shapes: bool = False
+    layer_inputs: list[tuple[Name, ShapeV]] = []
 
 
 class Layer(msgspec.Struct):
@@ -270,6 +273,7 @@ class Measured(Header, tag="measured"):
 # the tutor; the worker cuts a tensor down to fit, the tutor refuses anything larger.
 SHOWN_VALUES = 16384  # float32 values of one picture (64 KiB)
 SHOWN_PANELS = 16  # 2-D slices of a 3-D or 4-D tensor
+SHOWN_NAMES = 64  # names of a heat map's rows or columns (show(x, labels=...))
 SHOWN_PER_RUN = 32  # pictures a run may send; later ones are dropped
 REPORTED_SERIES = 8  # values of one ``report(...)``
 REPORTED_PER_RUN = 5000  # reports a run may send; later ones are dropped
@@ -285,6 +289,7 @@ class Shown(Header, tag="shown"):
     dtype: Short
     title: Label = ""
     labels: Annotated[list[Short], msgspec.Meta(max_length=SHOWN_PANELS)] = []
+    names: Annotated[list[Short], msgspec.Meta(max_length=SHOWN_NAMES)] = []  # of the axes
     every: Annotated[int, msgspec.Meta(ge=1)] = 1
 
 
@@ -294,9 +299,62 @@ class Reported(Header, tag="reported"):
     values: Annotated[list[tuple[Short, float | str]], msgspec.Meta(max_length=REPORTED_SERIES)]
 
 
+# What a run's "shapes at a glance" may hold (``tutor.sandbox.shapes``): the worker keeps
+# within these, the tutor refuses anything larger.
+SHAPED_NAMES = 40  # names the code assigned at module level
+SHAPED_LAYERS = 30  # layers of one module's table
+SHAPED_TABLES = 2  # modules with a table
+
+
+class NamedShape(msgspec.Struct, kw_only=True):
+    """A name the code assigned at module level, on ``line``, and what it holds at the end:
+    a tensor's shape and dtype, or a module's type and parameter count."""
+
+    line: Size
+    name: Name
+    type: Name
+    shape: ShapeV | None = None
+    dtype: Short = ""
+    params: Size | None = None
+
+
+class LayerShape(msgspec.Struct, kw_only=True):
+    """One direct child of a module during one forward pass: what went in and came out."""
+
+    name: Name
+    type: Name
+    input: ShapeV | None = None
+    output: ShapeV | None = None
+    params: Size = 0
+    calls: Size = 1  # times it ran in that pass (0: never)
+
+
+class LayerTable(msgspec.Struct, kw_only=True):
+    """A module run once on the input its ``module`` check uses, layer by layer."""
+
+    name: Name
+    type: Name
+    input: ShapeV
+    output: ShapeV | None = None
+    error: Text = ""  # the forward pass raised: its type and message, cut short
+    params: Size = 0
+    layers: Annotated[list[LayerShape], msgspec.Meta(max_length=SHAPED_LAYERS)] = []
+    more: Size = 0  # layers left out
+
+
+class Shapes(Header, tag="shapes"):
+    """What the code's names and modules look like after it ran, sent once before the
+    result."""
+
+    names: Annotated[list[NamedShape], msgspec.Meta(max_length=SHAPED_NAMES)] = []
+    more: Size = 0  # names left out
+    tables: Annotated[list[LayerTable], msgspec.Meta(max_length=SHAPED_TABLES)] = []
+
+
 H = TypeVar("H", bound=Header)
 Opening = Started | Result  # a worker's first message: its code started, or it never ran
-Streamed = Shown | Reported | Result  # after ``Started``: pictures and progress, then the result
+# after ``Started``: pictures and progress, the shapes, then the result
+Streamed = Shown | Reported | Shapes | Result
 
 
 # --------------------------------------------------------------------------- framing
@@ -324,14 +382,20 @@ def read_opening(stream: BinaryIO, limit: int) -> tuple[Started | Result, list[b
     return header, blobs
 
 
-def read_streamed(stream: BinaryIO, limit: int) -> tuple[Shown | Reported | Result, list[bytes]]:
-    """The next message after ``Started``: a picture, progress, or the result."""
+def read_streamed(stream: BinaryIO, limit: int
+                  ) -> tuple[Shown | Reported | Shapes | Result, list[bytes]]:
+    """The next message after ``Started``: a picture, progress, the shapes, or the result."""
     header, blobs = _read(stream, Streamed, limit)
     return header, blobs
 
 
-def event_value(header: Shown | Reported, blobs: list[bytes]) -> v.Shown | v.Reported:
-    """A picture or a report as the core's value; raises FrameError on forged content."""
+def event_value(header: Shown | Reported | Shapes, blobs: list[bytes]) -> v.Event:
+    """A picture, a report or the shapes as the core's value; raises FrameError on forged
+    content."""
+    if isinstance(header, Shapes):
+        if blobs:
+            raise FrameError("shapes carry no tensor data")
+        return _shapes(header)
     if isinstance(header, Reported):
         return v.Reported(tuple((v.plain_text(name), _float(value))
                                 for name, value in header.values))
@@ -344,7 +408,23 @@ def event_value(header: Shown | Reported, blobs: list[bytes]) -> v.Shown | v.Rep
     values = _tensor(data, blobs, 0).data
     assert values is not None
     return v.Shown(values, tuple(header.shape), header.dtype, v.plain_text(header.title),
-                   tuple(v.plain_text(label) for label in header.labels), header.every)
+                   tuple(v.plain_text(label) for label in header.labels), header.every,
+                   tuple(v.plain_text(name) for name in header.names))
+
+
+def _shapes(header: Shapes) -> v.Shapes:
+    def shape(dims: list[int] | None) -> tuple[int, ...] | None:
+        return None if dims is None else tuple(dims)
+
+    text = v.plain_text
+    names = tuple(v.NamedShape(n.line, text(n.name), text(n.type), shape(n.shape),
+                               text(n.dtype), n.params) for n in header.names)
+    tables = tuple(v.LayerTable(
+        text(t.name), text(t.type), tuple(t.input), shape(t.output), text(t.error), t.params,
+        tuple(v.LayerShape(text(a.name), text(a.type), shape(a.input), shape(a.output),
+                           a.params, a.calls) for a in t.layers), t.more)
+        for t in header.tables)
+    return v.Shapes(names, header.more, tables)
 
 
 _SHOWN_DTYPES = ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2")

@@ -148,6 +148,10 @@ class TutorApp(App[None]):
     @on(msg.SessionOpened)
     def _session_opened(self, event: msg.SessionOpened) -> None:
         self.calls.session = event.session
+        from tutor.tui.widgets.lesson_pane import LessonPane
+
+        for pane in self.query(LessonPane):  # figures are drawn by the session's workers
+            pane.draw_figures = event.session.figures
         self.notices.warn(event.warnings)
 
     @on(msg.StepLoaded)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.console import Group
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -13,7 +16,10 @@ from tutor.core.text import visible
 from tutor.tui.markdown_text import lesson_markdown
 
 if TYPE_CHECKING:
+    from tutor.core.step_figures import Drawn
     from tutor.core.views import StepView
+
+FigureSource = Callable[[str], "list[Drawn]"]
 
 
 class LessonPane(VerticalScroll):
@@ -21,10 +27,17 @@ class LessonPane(VerticalScroll):
 
     can_focus = True
     _shown = ""  # the Markdown on screen
+    _figures_of = ""  # the step whose figures are on screen or being drawn
+    # Draws a step's figures (the session's ``figures``), called in a thread worker; unset,
+    # the open session's is used.
+    draw_figures: FigureSource | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="lesson-title")
         yield Markdown("", id="explanation")
+        figures = Static("", id="figures")
+        figures.display = False  # until a step with figures is shown
+        yield figures
         yield Static("", id="skip-note", classes="note")
         yield Static("", id="next-move", classes="note")
 
@@ -34,6 +47,47 @@ class LessonPane(VerticalScroll):
         change the header in the same frame."""
         await self.show_text(view.step.title, view.step.explanation, reason,
                              next_move(view.is_quiz, view.hint_total, file_label))
+        self.show_figures(view.step.id, len(view.step.figure))
+
+    def show_figures(self, step_id: str, count: int) -> None:
+        """A placeholder line, then the step's figures once a worker has drawn them."""
+        box = self.query_one("#figures", Static)
+        box.display = bool(count)
+        if not count:
+            self._figures_of = ""
+            return
+        if step_id == self._figures_of:
+            return
+        source = self._figure_source()
+        if source is None:
+            return
+        self._figures_of = step_id
+        box.update(Content.from_markup(f"[dim]Drawing {count} figure"
+                                       f"{'s' if count > 1 else ''}…[/]"))
+        self._draw(step_id, source)
+
+    def _figure_source(self) -> FigureSource | None:
+        return self.draw_figures  # set by the app once the session is open
+
+    @work(thread=True, exclusive=True, group="figures", exit_on_error=False)
+    def _draw(self, step_id: str, source: FigureSource) -> None:
+        try:
+            drawn = source(step_id)
+        except Exception as exc:  # a figure must never take the lesson down
+            self.app.call_from_thread(self._failed, step_id, str(exc))
+            return
+        self.app.call_from_thread(self._drawn, step_id, drawn)
+
+    def _drawn(self, step_id: str, drawn: list[Drawn]) -> None:
+        from tutor.drawing import FigureView
+
+        if step_id == self._figures_of:
+            self.query_one("#figures", Static).update(Group(*(FigureView(d) for d in drawn)))
+
+    def _failed(self, step_id: str, error: str) -> None:
+        if step_id == self._figures_of:
+            self.query_one("#figures", Static).update(
+                Content.from_markup("[dim](figures not drawn: $error)[/]", error=error))
 
     async def show_text(self, title: str, explanation: str, reason: str,
                         then: Content) -> None:
@@ -59,6 +113,8 @@ class LessonPane(VerticalScroll):
         self._shown = f"{body}\n"
         self.loading = False
         await self.query_one("#explanation", Markdown).update(self._shown)
+        self._figures_of = ""
+        self.query_one("#figures", Static).display = False
         for note in ("#skip-note", "#next-move"):
             self.query_one(note, Static).update("")
 

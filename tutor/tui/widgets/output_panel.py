@@ -17,8 +17,9 @@ from textual.widgets import Log, Static
 
 from tutor.core.seeing import Curves, Picture, picture
 from tutor.core.text import inline_spans, visible, visible_output
-from tutor.core.values import Event, Reported
+from tutor.core.values import Event, Reported, Shapes
 from tutor.drawing import CurvesView, PictureView
+from tutor.tui.widgets.shapes_panel import ShapesPanel
 
 if TYPE_CHECKING:
     from tutor.core.figures import Figure
@@ -37,6 +38,7 @@ class OutputPanel(Vertical):
         with VerticalScroll(id="verdict-scroll"):
             yield Static("", id="verdict")
         yield Static("", id="seen")
+        yield ShapesPanel(id="shapes")
         yield Log(id="log", max_lines=5000)
 
     def on_mount(self) -> None:
@@ -55,6 +57,7 @@ class OutputPanel(Vertical):
         self._curves = Curves()
         self._pictures = []
         self.query_one("#seen").display = False
+        self.query_one(ShapesPanel).clear()
         self._status(_idle())
         self._verdict(None)
         self.query_one("#log", Log).clear()
@@ -79,7 +82,11 @@ class OutputPanel(Vertical):
 
     def see(self, event: Event) -> None:
         """A picture (``show(x)``) or a report (``report(...)``) the code sent: the curves
-        grow as the run goes, the latest pictures stay above the printed text."""
+        grow as the run goes, the latest pictures stay above the printed text; the shapes
+        (sent once, at the end) go to their own panel."""
+        if isinstance(event, Shapes):
+            self.query_one(ShapesPanel).show(event)
+            return
         if isinstance(event, Reported):
             self._curves.add(event)
         else:
