@@ -319,3 +319,19 @@ def test_the_warm_parent_imports_what_a_course_uses_and_nothing_a_course_invents
     assert result.ok, (result.status, result.error)
     # (torchvision, preloaded where installed, imports torch._dynamo too)
     assert result.values["value:t"] == [True, False]
+
+
+def test_a_finished_runs_folder_is_gone_before_its_handle_is_closed(home: Path) -> None:
+    """A tutor killed between a run's end and the end of the check (the reference done, the
+    learner's code still running) must not leave the reference's folder behind: its
+    sentinel died with it, so the folder goes as soon as the run is over."""
+    import os
+    request = RunRequest(role="learner", code="t = 1\n", filename="/work/step.py",
+                         probes=VALUE_T, limits=Limits(timeout_s=15))
+    handle = SubprocessRunner().start(request)
+    try:
+        assert os.path.isdir(handle.run_dir)
+        assert handle.wait().ok
+        assert not os.path.exists(handle.run_dir)
+    finally:
+        handle.close()

@@ -207,6 +207,7 @@ class ProcessRun:
         self.stderr_parts: list[bytes] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._released = False  # the run folder is gone (see _release)
         self.result: RunResult | None = None
 
         self.spawned_by = spawn
@@ -429,7 +430,15 @@ class ProcessRun:
             with contextlib.suppress(Exception):
                 if stream:
                     stream.close()
-        leftovers.release(self.run_dir, self.dir_lock)
+        self._release()
+
+    def _release(self) -> None:
+        """Remove the run's folder, once: as soon as its processes are gone, so that a tutor
+        killed between a run's end and its handle's close leaves nothing (its sentinel was
+        killed with the run)."""
+        if not self._released:
+            self._released = True
+            leftovers.release(self.run_dir, self.dir_lock)
 
     def _kill(self) -> None:
         adopts_orphans = getattr(self.spawned_by, "adopts_orphans", False)
@@ -446,6 +455,8 @@ class ProcessRun:
             self.proc.wait(timeout=5)
         for reader in self.readers:
             reader.join(timeout=2)
+        if self.proc.poll() is not None:
+            self._release()
         result.stdout = "".join(self.stdout_parts)
         result.stderr = b"".join(self.stderr_parts).decode(errors="replace")
         result.duration_s = time.monotonic() - self.started

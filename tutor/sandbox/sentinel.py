@@ -64,11 +64,18 @@ def _watch(lifeline_fd: int, alive_r: int, alive_w: int, worker: int, run_dir: s
     os.closerange(low + 1, high)
     os.closerange(high + 1, 65536)
     watched = [lifeline_fd, alive_r]
-    while os.getppid() == worker:
-        ready, _, _ = select.select(watched, [], [], None if alive_r in watched else 1.0)
+    ours = os.path.basename(run_dir).startswith("pytorch-tutor-run-")
+    while True:
+        # Once the worker has ended, stay until the tutor has removed its folder: a worker
+        # that ends (its CPU limit, say) just before the tutor is killed leaves the folder
+        # to us, and the lifeline closes a moment later.
+        if alive_r not in watched and os.getppid() != worker and not (
+                ours and os.path.isdir(run_dir)):
+            return
+        ready, _, _ = select.select(watched, [], [], None if alive_r in watched else 0.5)
         if lifeline_fd in ready:  # the tutor is gone
             reaper.kill_tree(worker, token, patience_s=2.0)
-            if os.path.basename(run_dir).startswith("pytorch-tutor-run-"):
+            if ours:
                 shutil.rmtree(run_dir, ignore_errors=True)
             return
         if alive_r in ready and not os.read(alive_r, 4096):
