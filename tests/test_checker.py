@@ -225,3 +225,24 @@ def test_a_broken_reference_is_a_lesson_error_never_a_pass(warm_runner) -> None:
                         checks=(Compare(var="t"),))
     verdict = Checker(warm_runner).check(broken, "t = 1", "mine.py")
     assert not verdict.passed and verdict.error.startswith("lesson error")
+
+
+def test_no_reference_is_prepared_for_a_data_step_while_the_data_is_missing(
+        tmp_path: Path) -> None:
+    """A reference prepared while the data set was missing would fail the first check after
+    the learner builds it (`pytorch-tutor data substitute` in another pane): the check says
+    the data is missing instead, and runs afresh once it is there."""
+    started: list[RunRequest] = []
+
+    class Recording:
+        def start(self, request: RunRequest, on_output=None):
+            started.append(request)
+            raise AssertionError("nothing may start while the data is missing")
+
+    step = m.CodeStep(id="s", title="S", starter="t = ...\n", solution="t = 1\n",
+                      data=("fashion-mnist",), checks=(Compare(var="t"),))
+    checker = Checker(Recording(), device="cpu", data_dir=str(tmp_path), prefetch=True)
+    checker.prepare(step)
+    assert started == [] and not checker._ahead
+    verdict = checker.check(step, "t = 2\n", "mine.py")
+    assert not verdict.passed and "Fashion-MNIST is not ready" in (verdict.error or "")

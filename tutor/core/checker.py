@@ -92,8 +92,8 @@ class Checker:
         Each check still gets fresh inputs (a new seed): only the reference's run for that
         seed is done ahead, so the check waits for the learner's code alone.
         """
-        if not _cacheable(step) or self.broken_reference(step):
-            return
+        if not _cacheable(step) or self.broken_reference(step) or not self._has_data(step):
+            return  # (no data yet: the check says so, and once it is there, runs afresh)
         with self._ahead_lock:
             if step.id in self._ahead:
                 return
@@ -231,6 +231,13 @@ class Checker:
             shapes=seen, layer_inputs=_layer_inputs(step) if seen else (),
         )
         return self.runner.start(request, on_output)
+
+    def _has_data(self, step: m.CodeStep) -> bool:
+        try:
+            self._data_root(step)
+        except datasets.DatasetMissing:
+            return False
+        return True
 
     def _data_root(self, step: m.CodeStep) -> str:
         """What lesson code gets as DATA_DIR: the real data set, else the offline substitute."""
