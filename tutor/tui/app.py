@@ -262,7 +262,9 @@ class TutorApp(App[None]):
         if self.runs.finish("check", event.attempt.verdict, figures):
             if self.panes.pane == "output":
                 self.panes.show("output")  # the verdict takes the focus: arrows scroll it
-            self._attempted(event.attempt, event, figures)
+            # The verdict is painted first; the header, the keys and the passed dialog follow
+            # a frame later (pushing the dialog alone held the verdict back ~100 ms).
+            self.call_after_refresh(self._attempted, event.attempt, event, figures)
 
     @on(msg.RunFinished)
     def _run_finished(self, event: msg.RunFinished) -> None:
@@ -291,6 +293,8 @@ class TutorApp(App[None]):
     def _attempted(self, attempt: Attempt, event: msg.CheckFinished | msg.QuizAnswered,
                    figures: list[Figure] | None = None) -> None:
         """Take the course's state from the attempt; a pass opens the dialog to go on."""
+        if self.state.step_id != attempt.step_id:
+            return  # the learner moved on in the frame before (a check's part comes late)
         before = self.state.statuses
         self.state = self.state.attempted(attempt)
         self.notices.warn(event.warnings)
