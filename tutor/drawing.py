@@ -78,13 +78,7 @@ class PictureView:
         for row in panel.rows:
             line = Text(no_wrap=True)
             for value in row:
-                shade = self.picture.shade(value)
-                cell = f"{number(value):>{CELL - 1}.{CELL - 1}} "
-                if colour:
-                    ink = "black" if shade is not None and shade > 0.5 else "white"
-                    line.append(cell, Style(color=ink, bgcolor=grey(shade)))
-                else:
-                    line.append(cell)
+                self._cell(line, f"{number(value):>{CELL - 1}.{CELL - 1}} ", value, colour)
             yield line
 
     def _named(self, panel: Slice, colour: bool) -> Iterator[Text]:
@@ -98,14 +92,17 @@ class PictureView:
         for index, row in enumerate(panel.rows):
             line = Text(f"{rows[index]:<{left}}" if rows else "", style="dim", no_wrap=True)
             for value in row:
-                shade = self.picture.shade(value)
-                text = f"{number(value):>{cell - 1}} "
-                if colour:
-                    ink = "black" if shade is not None and shade > 0.5 else "white"
-                    line.append(text, Style(color=ink, bgcolor=grey(shade)))
-                else:
-                    line.append(text)
+                self._cell(line, f"{number(value):>{cell - 1}} ", value, colour)
             yield line
+
+    def _cell(self, line: Text, text: str, value: float, colour: bool) -> None:
+        """One value of a heat map: on its shade of grey, in ink that reads on it."""
+        if not colour:
+            line.append(text)
+            return
+        shade = self.picture.shade(value)
+        ink = "black" if shade is not None and shade > 0.5 else "white"
+        line.append(text, Style(color=ink, bgcolor=grey(shade)))
 
     def _pixels(self, panel: Slice, width: int, colour: bool) -> Iterator[Text]:
         yield from _pixel_lines(self.picture, _narrowed(panel, width), colour)

@@ -29,6 +29,11 @@ Rtol = Annotated[float, Meta(
     ge=0, description="relative tolerance: values match when |got - expected| <= atol + "
                       "rtol x |expected|")]
 Atol = Annotated[float, Meta(ge=0, description="absolute tolerance (see rtol)")]
+ExactTypes = Annotated[bool, Meta(
+    description="refuse a one-element tensor where the reference has a Python number "
+                "(by default its value decides)")]
+ExtraKeys = Annotated[bool, Meta(
+    description="a dict may hold keys beyond the reference's (extra fields a learner logs)")]
 DType = Literal[
     "float16", "float32", "float64", "bfloat16", "complex64", "complex128",
     "int8", "int16", "int32", "int64", "uint8", "bool",

@@ -15,6 +15,8 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from tutor.core.source_map import SourceMap
+
 MAX_MUTANTS = 40  # per step: a course's run stays within minutes
 
 Edit = tuple[int, int, str]  # byte offsets [start, end) in the source, and the new text
@@ -39,27 +41,8 @@ class _Candidate:
     edits: tuple[Edit, ...]
 
 
-class _Source:
-    """The solution's text, tree and byte offsets (``ast`` columns count UTF-8 bytes)."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.data = text.encode()
-        self.starts = [0]
-        for line in self.data.splitlines(keepends=True):
-            self.starts.append(self.starts[-1] + len(line))
-        self.tree = ast.parse(text)
-        self.parents = {child: parent for parent in ast.walk(self.tree)
-                        for child in ast.iter_child_nodes(parent)}
-
-    def start(self, node: ast.AST) -> int:
-        return self.starts[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]
-
-    def end(self, node: ast.AST) -> int:
-        return self.starts[node.end_lineno - 1] + node.end_col_offset  # type: ignore[attr-defined]
-
-    def seg(self, node: ast.AST) -> str:
-        return self.data[self.start(node):self.end(node)].decode()
+class _Source(SourceMap):
+    """The solution, with what finding mutants needs on top."""
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)

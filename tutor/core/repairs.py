@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from tutor.core.feedback import join_words
 from tutor.core.runs import RunHandle, RunResult
+from tutor.core.source_map import SourceMap
 from tutor.core.verdict import CheckResult, Verdict
 
 MAX_CANDIDATES = 6  # runs per failing check: a few tenths of a second each on a warm runner
@@ -178,26 +179,8 @@ def attach(verdict: Verdict, verified: Verified) -> None:
 # --------------------------------------------------------------------------- the source
 
 
-class _Code:
-    """A program's text, tree and byte offsets (``ast`` columns count UTF-8 bytes)."""
-
-    def __init__(self, text: str):
-        self.data = text.encode()
-        self.tree = ast.parse(text)
-        self.starts = [0]
-        for line in self.data.splitlines(keepends=True):
-            self.starts.append(self.starts[-1] + len(line))
-        self.parents = {child: parent for parent in ast.walk(self.tree)
-                        for child in ast.iter_child_nodes(parent)}
-
-    def start(self, node: ast.AST) -> int:
-        return self.starts[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]
-
-    def end(self, node: ast.AST) -> int:
-        return self.starts[node.end_lineno - 1] + node.end_col_offset  # type: ignore[attr-defined]
-
-    def seg(self, node: ast.AST) -> str:
-        return self.data[self.start(node):self.end(node)].decode()
+class _Code(SourceMap):
+    """A program (the learner's or the reference), with what placing edits needs on top."""
 
     def indent(self, stmt: ast.stmt) -> str | None:
         """The whitespace before ``stmt`` on its line; None when other code precedes it."""

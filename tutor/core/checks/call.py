@@ -20,7 +20,7 @@ from tutor.core.feedback import (
     small_value,
     unusable,
 )
-from tutor.core.fields import Atol, Axes, Name, Rtol, Size
+from tutor.core.fields import Atol, Axes, ExactTypes, ExtraKeys, Name, Rtol, Size
 from tutor.core.runs import Arg, CallProbe, ChoiceArg, ExprArg, TensorArg, ValueArg
 from tutor.core.values import Called, Module, Opaque, Raised, Tensor
 
@@ -54,12 +54,8 @@ class Call(Check, frozen=True, kw_only=True):
     may_modify_inputs: Annotated[bool, Meta(
         description="the function may change its arguments in place (by default it must "
                     "leave the caller's tensors as they were)")] = False
-    exact_types: Annotated[bool, Meta(
-        description="refuse a one-element tensor where the reference returns a Python number "
-                    "(by default its value decides)")] = False
-    extra_keys: Annotated[bool, Meta(
-        description="a dict result may hold keys beyond the reference's (extra fields a "
-                    "learner logs)")] = False
+    exact_types: ExactTypes = False
+    extra_keys: ExtraKeys = False
     rtol: Rtol = 1e-5
     atol: Atol = 1e-8
     axes: Axes = ()

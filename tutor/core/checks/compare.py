@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
 import msgspec
-from msgspec import Meta
 
 from tutor.core.checks.base import Check, Outcome, value_id, value_probe
 from tutor.core.feedback import Finding, difference
-from tutor.core.fields import Atol, Axes, Name, Rtol
+from tutor.core.fields import Atol, Axes, ExactTypes, ExtraKeys, Name, Rtol
 from tutor.core.runs import AnyProbe
 
 
@@ -25,12 +24,8 @@ class Compare(Check, frozen=True, kw_only=True):
     rtol: Rtol = 1e-5
     atol: Atol = 1e-8
     axes: Axes = ()
-    exact_types: Annotated[bool, Meta(
-        description="refuse a one-element tensor where the reference has a Python number "
-                    "(by default its value decides)")] = False
-    extra_keys: Annotated[bool, Meta(
-        description="a dict may hold keys beyond the reference's (extra fields a learner "
-                    "logs)")] = False
+    exact_types: ExactTypes = False
+    extra_keys: ExtraKeys = False
 
     def default_title(self) -> str:
         return f"`{self.var}` matches the expected value"
