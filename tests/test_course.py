@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.core import datasets, plan
+from tutor.core import datasets
 from tutor.core import model as m
 from tutor.core.checker import Checker
 from tutor.core.loader import load_course
@@ -49,7 +49,7 @@ def course_checker(tmp_path_factory: pytest.TempPathFactory):
     lessons over the cores)."""
     data = tmp_path_factory.mktemp("data")
     datasets.build_substitute(data)  # no network here: the offline stand-in
-    with WarmRunner(preload=plan.preloads(code_steps())) as runner:
+    with WarmRunner() as runner:
         # Validation gives each step its own fixed seed (learners get fresh ones), so a
         # reject that fails only on lucky inputs fails the same way on every run.
         yield Checker(runner, device="cpu", data_dir=str(data))

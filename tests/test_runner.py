@@ -298,28 +298,6 @@ def test_forged_bytes_on_the_result_channel_are_a_protocol_error(run: Run, code:
     assert gone(run.pid, within=0)
 
 
-# --------------------------------------------------------------------------- preloading
-
-
-def test_the_warm_parent_imports_what_a_course_uses_and_nothing_a_course_invents(
-        home: Path) -> None:
-    """The first optimizer of a fresh worker imports torch._dynamo (seconds): a course that
-    trains has its warm parent import it once. Names outside the sandbox's list are not
-    imported, since a course may come from anyone."""
-    code = "import sys\nt = ['torch._dynamo' in sys.modules, 'antigravity' in sys.modules]\n"
-    request = RunRequest(role="learner", code=code, filename="/work/step.py", probes=VALUE_T,
-                         limits=Limits(timeout_s=30))
-    with WarmRunner(preload=("torch.optim", "antigravity")) as runner:
-        assert runner.wait_ready(timeout=60)
-        handle = runner.start(request)
-        try:
-            result = handle.wait()
-        finally:
-            handle.close()
-    assert result.ok, (result.status, result.error)
-    # (torchvision, preloaded where installed, imports torch._dynamo too)
-    assert result.values["value:t"] == [True, False]
-
 
 def test_a_finished_runs_folder_is_gone_before_its_handle_is_closed(home: Path) -> None:
     """A tutor killed between a run's end and the end of the check (the reference done, the

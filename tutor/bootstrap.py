@@ -7,14 +7,12 @@ this module (and the sandbox itself) does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.core import datasets, devices, plan
+from tutor.core import datasets, devices
 from tutor.core.checker import Checker
 from tutor.core.loader import load_course
-from tutor.core.model import CodeStep
 from tutor.core.progress import ProgressStore, default_data_dir
 from tutor.core.runs import Runner
 from tutor.core.session import Session, bundled_course_dir
@@ -34,16 +32,15 @@ class Options:
     warm: bool = False  # keep workers ready: pays off in long-lived shells (TUI, watch)
 
 
-def make_runner(warm: bool, spares: int = 1, preload: Sequence[str] = ()) -> Runner:
+def make_runner(warm: bool, spares: int = 1) -> Runner:
     """Workers forked from a warm parent (or spares where fork is unsafe) for long-lived
-    shells, the parent having imported ``preload`` (plan.preloads); a fresh interpreter per
-    run for one-shot commands."""
+    shells; a fresh interpreter per run for one-shot commands."""
     from tutor.sandbox.runner import SubprocessRunner
     from tutor.sandbox.warm import default_runner
 
     if not warm:
         return SubprocessRunner()
-    runner = default_runner(spares=spares, preload=preload)
+    runner = default_runner(spares=spares)
     runner.warm_up()
     return runner
 
@@ -58,9 +55,7 @@ def open_session(options: Options = Options(), runner: Runner | None = None) -> 
     data = Path(options.data_dir) if options.data_dir else datasets.default_data_dir()
     # A one-shot command starts an interpreter per run (torch's import, seconds): a repair
     # run costs that much more there, and a failing `check` may wait for one.
-    code_steps = [s for s in course.steps() if isinstance(s, CodeStep)]
-    runner = runner or make_runner(options.warm, preload=plan.preloads(code_steps))
-    checker = Checker(runner, device=options.device,
+    checker = Checker(runner or make_runner(options.warm), device=options.device,
                       data_dir=str(data), prefetch=options.warm,
                       repair_budget_s=1.5 if options.warm else 6.0)
     return Session(course, store, Workspace(workspace, course.id), checker, options.unlock_all,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from tutor.cli.render import indent, paint
 from tutor.core import model as m
-from tutor.core import plan
 from tutor.core.checker import Checker
 from tutor.core.loader import CourseError, load_course
 from tutor.core.mutants import MAX_MUTANTS
@@ -129,8 +128,7 @@ def _run_programs(args: argparse.Namespace, steps: list[m.CodeStep], say: Callab
     data_dir = _data_dir(any(s.data for s in steps))
     from tutor.bootstrap import make_runner
 
-    # two spares: a learner and a reference run side by side
-    runner = make_runner(warm=True, spares=2, preload=plan.preloads(steps))
+    runner = make_runner(warm=True, spares=2)  # a learner and a reference run side by side
     try:
         started = time.monotonic()
         warm = runner.wait_ready()  # so the first step's times do not include start-up

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tutor.core.runs import AnyProbe, Metric
@@ -30,15 +28,3 @@ def metrics_for(step: CodeStep) -> tuple[Metric, ...]:
 def needs_reference(step: CodeStep) -> bool:
     """Whether any check compares with (or is judged by) the reference solution."""
     return any(check.needs_reference() for check in step.checks)
-
-
-# Modules whose first use costs seconds in a fresh worker, by what marks a step as using
-# them: the warm parent imports them once (the sandbox keeps its own list of what it agrees
-# to import, since a course may come from anyone).
-_COSTLY = {"torch.optim": re.compile(r"\boptim\b|\bOptimizer\b")}
-
-
-def preloads(steps: Iterable[CodeStep]) -> tuple[str, ...]:
-    """The costly modules some step's setup or solution uses."""
-    text = "\n".join(f"{step.setup}\n{step.solution}" for step in steps)
-    return tuple(name for name, used in _COSTLY.items() if used.search(text))

@@ -24,7 +24,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import copy
-import importlib
 import linecache
 import math
 import os
@@ -33,7 +32,6 @@ import shutil
 import sys
 import types
 import zlib
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -92,26 +90,16 @@ def _remove_own_folder() -> None:
         shutil.rmtree(here, ignore_errors=True)
 
 
-# What ``preload`` imports for each module a course may ask for: the module, and what its
-# first use imports (the first optimizer built imports torch._dynamo, seconds of CPU in
-# every fresh worker otherwise). Nothing else: the names come from a course, which anyone
-# may write, and the warm parent imports them outside the sandbox.
-PRELOADABLE = {"torch.optim": ("torch.optim", "torch._dynamo")}
-
-
-def preload(modules: Sequence[str] = ()) -> None:
+def preload() -> None:
     """Import what runs need before any request exists: torch (import only: no ops, no
-    CUDA), numpy, torchvision where installed, the worker's own modules, and ``modules``
-    (those a course uses, with what their first use imports)."""
+    CUDA), numpy, torchvision where installed, and the worker's own modules."""
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
     with contextlib.suppress(Exception):
-        import torchvision  # noqa: F401  (data lessons need it; importing costs seconds)
-    for name in modules:
-        for module in PRELOADABLE.get(name, ()):
-            with contextlib.suppress(Exception):
-                importlib.import_module(module)
+        # data lessons need it (importing costs seconds), and it brings torch._dynamo,
+        # which a fresh worker's first optimizer would otherwise import (seconds more)
+        import torchvision  # noqa: F401
 
     from tutor.sandbox import encode, explain, isolation, showing, wire  # noqa: F401
 

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from tutor.core.runs import OutputCallback, RunHandle, RunRequest
@@ -35,11 +34,10 @@ def fork_is_safe() -> bool:
     return hasattr(os, "fork") and hasattr(socket, "send_fds") and sys.platform != "darwin"
 
 
-def default_runner(spares: int = 1, preload: Sequence[str] = ()) -> WarmRunner | SpareRunner:
-    """The fastest runner this platform allows: workers forked from a warm parent (which
-    imports ``preload`` too), else ``spares`` interpreters started ahead (two serve a
-    learner and a reference at once)."""
-    return WarmRunner(preload=preload) if fork_is_safe() else SpareRunner(spares=spares)
+def default_runner(spares: int = 1) -> WarmRunner | SpareRunner:
+    """The fastest runner this platform allows: workers forked from a warm parent, else
+    ``spares`` interpreters started ahead (two serve a learner and a reference at once)."""
+    return WarmRunner() if fork_is_safe() else SpareRunner(spares=spares)
 
 
 class WarmStartError(RuntimeError):
@@ -85,9 +83,8 @@ class _OrphanAdopting:
 class WarmRunner:
     """Owns one warm parent; ``start`` forks a worker from it for each run."""
 
-    def __init__(self, python: str | None = None, preload: Sequence[str] = ()):
+    def __init__(self, python: str | None = None):
         self.python = python or sys.executable
-        self.preload = tuple(preload)  # modules the course uses (child.PRELOADABLE)
         self.cold = SubprocessRunner(self.python)
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -123,7 +120,7 @@ class WarmRunner:
         try:
             self._proc = subprocess.Popen(
                 [self.python, "-I", "-u", "-B", "-m", "tutor.sandbox.zygote",
-                 str(theirs.fileno()), *self.preload],
+                 str(theirs.fileno())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
                 cwd=home, env=child_env(self._token, home, 1),
                 pass_fds=(theirs.fileno(),), start_new_session=True,

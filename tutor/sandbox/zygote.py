@@ -35,7 +35,7 @@ def main() -> None:
     _enter_cgroup()
     from tutor.sandbox import child
 
-    child.preload(sys.argv[2:])  # once here rather than in every worker
+    child.preload()  # once here rather than in every worker
 
     # A worker's end wakes the loop at once (SIGCHLD through a wake-up pipe).
     wake_r, wake_w = os.pipe()

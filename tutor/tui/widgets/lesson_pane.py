@@ -58,16 +58,13 @@ class LessonPane(VerticalScroll):
             return
         if step_id == self._figures_of:
             return
-        source = self._figure_source()
+        source = self.draw_figures  # set by the app once the session is open
         if source is None:
             return
         self._figures_of = step_id
         box.update(Content.from_markup(f"[dim]Drawing {count} figure"
                                        f"{'s' if count > 1 else ''}…[/]"))
         self._draw(step_id, source)
-
-    def _figure_source(self) -> FigureSource | None:
-        return self.draw_figures  # set by the app once the session is open
 
     @work(thread=True, exclusive=True, group="figures", exit_on_error=False)
     def _draw(self, step_id: str, source: FigureSource) -> None:
