@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from tutor.bootstrap import Options
 from tutor.bootstrap import open_session as _open_session
 from tutor.core.doctor import Protection
-from tutor.core.runs import Runner
+from tutor.core.runs import Runner, RunRequest, RunResult
 from tutor.core.session import Session
 from tutor.sandbox import protections
 from tutor.sandbox.spare import SpareRunner
@@ -32,6 +33,54 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def nvidia_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
+    """A fake NVIDIA driver: nvidia-smi on PATH, its /proc file, and a fresh probe cache.
+    Returns the runtime folder the GPU probe caches in."""
+    import os
+
+    from tutor.core import devices
+    from tutor.sandbox import gpu
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    smi = bin_dir / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'NVIDIA-SMI 550.54 (fake)'\n")
+    smi.chmod(0o755)
+    version = tmp_path / "proc-driver-nvidia-version"
+    version.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54 (fake)\n")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(devices, "DRIVER_FILE", str(version))
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setattr(gpu, "_found", {})
+    assert devices.cuda_may_exist() and devices.resolve("auto") == "auto"
+    return runtime
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any unpickling in the tutor's process fails the test (results cross the wire framed)."""
+    import pickle
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the tutor unpickled something")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+
+
+def watched_run(runner: Runner, request: RunRequest) -> tuple[RunResult, list]:
+    """Run ``request`` to its end, with everything it streamed (``on_output``) in order."""
+    seen: list = []
+    handle = runner.start(request, on_output=seen.append)
+    try:
+        return handle.wait(), seen
+    finally:
+        handle.close()
+
+
+@pytest.fixture
 def course_copy(tmp_path: Path) -> Path:
     """A writable copy of the fixture course, for tests that break or extend it."""
     target = tmp_path / "course"
@@ -45,6 +94,15 @@ def warm_runner():
     with WarmRunner() as runner:
         runner.wait_ready()  # here, so no test's timing includes the torch import
         yield runner
+
+
+@pytest.fixture
+def build(tmp_path: Path, warm_runner: WarmRunner):
+    """Apps over the real session on the fixture course, checking in the module's warm
+    runner (tests/test_tui_support.py)."""
+    from test_tui_support import build_app
+
+    return partial(build_app, warm_runner, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -31,23 +31,9 @@ LIMITS = "import resource\nt = [resource.getrlimit(resource.RLIMIT_DATA)[0], dev
 
 
 @pytest.fixture
-def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
-    """A fake NVIDIA driver: nvidia-smi on PATH, its /proc file, and a fresh probe cache."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    smi = bin_dir / "nvidia-smi"
-    smi.write_text("#!/bin/sh\necho 'NVIDIA-SMI 550.54 (fake)'\n")
-    smi.chmod(0o755)
-    version = tmp_path / "proc-driver-nvidia-version"
-    version.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54 (fake)\n")
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(devices, "DRIVER_FILE", str(version))
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setattr(gpu, "_found", {})
-    assert devices.cuda_may_exist() and devices.resolve("auto") == "auto"
-    return runtime
+def driver(nvidia_driver: Path) -> Path:
+    """conftest's fake NVIDIA driver; its runtime folder holds the probe's cache."""
+    return nvidia_driver
 
 
 def run(runner: object, code: str, device: str) -> RunResult:

@@ -33,7 +33,6 @@ from tutor.core.checks.stdout import MATCH_CPU_S
 from tutor.core.loader import CourseError, load_course
 from tutor.core.runs import RunResult
 from tutor.core.validate import validate_steps
-from tutor.sandbox import gpu
 from tutor.sandbox.runner import SubprocessRunner
 from tutor.sandbox.warm import WarmRunner
 
@@ -169,21 +168,10 @@ def test_a_catastrophic_pattern_is_bounded_and_reported_as_a_lesson_error(
 
 
 @pytest.fixture
-def fake_gpu_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
-    """A machine with an NVIDIA driver (faked: nvidia-smi on PATH, /proc's version file) and a
-    throwaway HOME holding a secret; where the sandbox used to be off."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "nvidia-smi").write_text("#!/bin/sh\necho 'NVIDIA-SMI 550.54 (fake)'\n")
-    (bin_dir / "nvidia-smi").chmod(0o755)
-    version = tmp_path / "nvidia-version"
-    version.write_text("NVRM version: 550.54 (fake)\n")
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(devices, "DRIVER_FILE", str(version))
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setattr(gpu, "_found", {})
+def fake_gpu_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                    nvidia_driver: Path) -> Path:
+    """A machine with an NVIDIA driver (conftest's fake) and a throwaway HOME holding a
+    secret; where the sandbox used to be off."""
     learner_home = tmp_path / "learner-home"
     (learner_home / ".ssh").mkdir(parents=True)
     (learner_home / ".ssh" / "id_ed25519").write_text("SECRET KEY")

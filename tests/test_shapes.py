@@ -3,13 +3,13 @@ module's layer table, computed in the worker, framed without pickle, drawn by bo
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import watched_run
 from rich.console import Console
 from test_cli import tutor
 from test_tui_support import SOLUTION, build_app, settle, text_of, wait_for
@@ -57,16 +57,10 @@ NET_SHAPE = (3, 1, 28, 28)
 def _run(runner: Runner, code: str, shapes: bool = True,
          inputs: tuple[tuple[str, tuple[int, ...]], ...] = (("Net", NET_SHAPE),),
          ) -> tuple[RunResult, list[Output]]:
-    seen: list[Output] = []
     request = RunRequest(role="learner", code=code, filename="/work/step.py",
                          probes=(ModuleProbe(id="m", name="Net", input_shape=NET_SHAPE),),
                          limits=Limits(timeout_s=30), shapes=shapes, layer_inputs=inputs)
-    handle = runner.start(request, on_output=seen.append)
-    try:
-        result = handle.wait()
-    finally:
-        handle.close()
-    return result, seen
+    return watched_run(runner, request)
 
 
 def _shapes(seen: list[Output]) -> Shapes:
@@ -76,12 +70,7 @@ def _shapes(seen: list[Output]) -> Shapes:
 
 
 def test_names_by_line_and_a_cnns_layer_table_cross_unpickled(
-        warm_runner: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_pickle(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the tutor unpickled something")
-
-    monkeypatch.setattr(pickle, "loads", no_pickle)
-    monkeypatch.setattr(pickle, "load", no_pickle)
+        warm_runner: Runner, no_unpickling: None) -> None:
     plain, _ = _run(warm_runner, CNN, shapes=False)
     result, seen = _run(warm_runner, CNN)
     assert result.ok, (result.status, result.error)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import watched_run
 
 from tutor.core.runs import Limits, Output, Runner, RunRequest, RunResult, ValueProbe
 from tutor.core.seeing import Curves
@@ -31,16 +32,10 @@ t = torch.ones(2)
 
 
 def _run(runner: Runner, code: str) -> tuple[RunResult, list[Output]]:
-    seen: list[Output] = []
     request = RunRequest(role="learner", code=code, filename="/work/step.py",
                          probes=(ValueProbe(id="value:t", name="t"),),
                          limits=Limits(timeout_s=15))
-    handle = runner.start(request, on_output=seen.append)
-    try:
-        result = handle.wait()
-    finally:
-        handle.close()
-    return result, seen
+    return watched_run(runner, request)
 
 
 @pytest.fixture(params=["cold", "warm"])
@@ -49,12 +44,7 @@ def runner(request: pytest.FixtureRequest, home: Path, warm_runner: WarmRunner) 
 
 
 def test_pictures_and_progress_cross_the_wire_capped_and_unpickled(
-        runner: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_pickle(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the tutor unpickled something")
-
-    monkeypatch.setattr(pickle, "loads", no_pickle)
-    monkeypatch.setattr(pickle, "load", no_pickle)
+        runner: Runner, no_unpickling: None) -> None:
     result, seen = _run(runner, TRAINING)
     assert result.ok, (result.status, result.error)
     assert isinstance(result.values["value:t"], Tensor)  # the probes still answer

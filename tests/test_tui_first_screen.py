@@ -40,14 +40,19 @@ def test_a_saved_first_screen_loads_until_something_it_shows_changes(tmp_path, c
     assert first_screen.load(home, OPTIONS) is None
 
 
-async def test_the_first_screen_shows_before_the_course_opens(home, tmp_path, warm_runner):
+def opening_late(real):
+    """A session factory that waits for the returned event: the course is still opening."""
     opened = threading.Event()
-    real = factory(warm_runner, tmp_path)
 
     def slow_factory():
         opened.wait(30)
         return real()
 
+    return opened, slow_factory
+
+
+async def test_the_first_screen_shows_before_the_course_opens(home, tmp_path, warm_runner):
+    opened, slow_factory = opening_late(factory(warm_runner, tmp_path))
     app = make_app(slow_factory, QUIET, first_screen=screen())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "Make t, a 2x3 float tensor." in screen_text(app))
@@ -75,13 +80,7 @@ async def test_the_app_says_where_the_learner_left(home, tmp_path, warm_runner):
 
 async def test_ctrl_r_over_the_first_screen_checks_once_the_course_is_open(home, tmp_path,
                                                                           warm_runner):
-    opened = threading.Event()
-    real = factory(warm_runner, tmp_path)
-
-    def slow_factory():
-        opened.wait(30)
-        return real()
-
+    opened, slow_factory = opening_late(factory(warm_runner, tmp_path))
     app = make_app(slow_factory, QUIET, first_screen=screen())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "Make t, a 2x3 float tensor." in screen_text(app))

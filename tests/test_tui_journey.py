@@ -4,9 +4,7 @@ check below runs the learner's code in the module's warm runner (tens of millise
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,14 +15,13 @@ from test_tui_support import (
     STARTER,
     BrokenRunner,
     build_app,
+    paste,
     settle,
     text_of,
     wait_for,
 )
 
 from tutor.core.progress import ProgressStore
-from tutor.core.runs import Runner
-from tutor.tui.app import TutorApp
 from tutor.tui.external_editor import editor_command
 from tutor.tui.screens.confirm_screen import ConfirmScreen
 from tutor.tui.screens.course_map_screen import CourseMapScreen
@@ -39,12 +36,6 @@ from tutor.tui.widgets.output_panel import OutputPanel
 @pytest.fixture(autouse=True)
 def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
-
-
-@pytest.fixture
-def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
-    """Apps over the real session on the fixture course, checking in the module's warm runner."""
-    return partial(build_app, warm_runner, tmp_path)
 
 
 def progress(home, step="basics.compare"):
@@ -64,12 +55,6 @@ async def type_solution_line(pilot, app) -> None:
     focus_editor(app, (1, 4))
     await pilot.press("ctrl+k")  # delete to the end of the line
     await pilot.press(*"torch.arange(6, dtype=torch.float32).reshape(2, 3)")
-
-
-def paste(app, code: str) -> None:
-    """Put text in the editor as one edit (typing is covered by the journey test)."""
-    editor = app.query_one(CodeEditor)
-    editor.replace(code, (0, 0), editor.document.end)
 
 
 async def test_opens_at_the_first_step_with_its_starter(build):

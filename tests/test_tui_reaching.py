@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -41,11 +39,6 @@ QUESTION = "What is the rank of a tensor of shape `[2, 3]`?"
 @pytest.fixture(autouse=True)
 def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
-
-
-@pytest.fixture
-def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
-    return partial(build_app, warm_runner, tmp_path)
 
 
 def focus_editor(app: TutorApp, at: tuple[int, int]) -> CodeEditor:

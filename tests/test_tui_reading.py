@@ -4,22 +4,19 @@ Driven headless over the real session, checks in the module's warm runner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import pytest
 from test_tui_support import (
     QUIET,
     SOLUTION,
-    build_app,
+    paste,
     screen_text,
     settle,
     text_of,
 )
 
-from tutor.core.runs import Runner
 from tutor.core.text import LESSON_CODE_COLUMNS
 from tutor.tui.app import TutorApp
 from tutor.tui.screens.course_map_screen import CourseMapScreen
@@ -34,16 +31,6 @@ FIRST_EXPLANATION = "      Make `t`, a 2x3 float tensor holding 0..5.\n"
 @pytest.fixture(autouse=True)
 def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
-
-
-@pytest.fixture
-def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
-    return partial(build_app, warm_runner, tmp_path)
-
-
-def paste(app: TutorApp, code: str) -> None:
-    editor = app.query_one(CodeEditor)
-    editor.replace(code, (0, 0), editor.document.end)
 
 
 def explain_with(course: Path, text: str) -> None:

@@ -3,16 +3,11 @@ over the real session and the module's warm runner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import pytest
-from test_tui_support import SOLUTION, build_app, screen_text, settle, text_of, wait_for
+from test_tui_support import SOLUTION, paste, screen_text, settle, text_of, wait_for
 
-from tutor.core.runs import Runner
-from tutor.tui.app import TutorApp
-from tutor.tui.widgets.code_editor import CodeEditor
 from tutor.tui.widgets.output_panel import OutputPanel
 
 TRAINING = """\
@@ -28,16 +23,6 @@ for epoch in range(1, 3):
 @pytest.fixture(autouse=True)
 def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
-
-
-@pytest.fixture
-def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
-    return partial(build_app, warm_runner, tmp_path)
-
-
-def paste(app: TutorApp, code: str) -> None:
-    editor = app.query_one(CodeEditor)
-    editor.replace(code, (0, 0), editor.document.end)
 
 
 async def test_a_running_steps_curve_grows_as_it_reports(build):

@@ -5,16 +5,10 @@ cursor blink are off (``QUIET``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import pytest
-from test_tui_support import SOLUTION, build_app, settle
-
-from tutor.core.runs import Runner
-from tutor.tui.app import TutorApp
-from tutor.tui.widgets.code_editor import CodeEditor
+from test_tui_support import SOLUTION, paste, settle
 
 SMALL, LARGE = (80, 24), (160, 45)
 RAISES = "import torch\n\nt = torch.zeros(2, 3)\nraise ValueError('t is not ready')\n"
@@ -25,12 +19,6 @@ def _isolated(home: Path) -> None:
     """Every test gets conftest's throwaway tutor home."""
 
 
-@pytest.fixture
-def build(tmp_path: Path, warm_runner: Runner) -> Callable[..., TutorApp]:
-    """Apps over the real session on the fixture course, checking in the module's warm runner."""
-    return partial(build_app, warm_runner, tmp_path)
-
-
 def steps(*actions):
     """A ``run_before`` that settles after every action: a key, or code to put in the editor."""
 
@@ -38,8 +26,7 @@ def steps(*actions):
         await settle(pilot)
         for action in actions:
             if action.startswith("code:"):
-                editor = pilot.app.query_one(CodeEditor)
-                editor.replace(action[5:], (0, 0), editor.document.end)
+                paste(pilot.app, action[5:])
             elif action.startswith("go:"):
                 pilot.app.go_to(action[3:])
             else:

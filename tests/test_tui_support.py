@@ -66,6 +66,14 @@ def build_app(runner: Runner, tmp_path: Path, lessons: Path = FIXTURE,
     return make_app(factory(runner, tmp_path, lessons, unlock_all), options)
 
 
+def paste(app: TutorApp, code: str) -> None:
+    """Put text in the editor as one edit (typing is covered by the journey test)."""
+    from tutor.tui.widgets.code_editor import CodeEditor
+
+    editor = app.query_one(CodeEditor)
+    editor.replace(code, (0, 0), editor.document.end)
+
+
 async def settle(pilot: Pilot) -> None:
     """Wait for every worker and the messages they posted (never sleep)."""
     for _ in range(3):

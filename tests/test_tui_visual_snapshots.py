@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui_snapshots import SMALL, build, steps  # noqa: F401  (build is a fixture)
+from test_tui_snapshots import SMALL, steps
 from test_tui_support import SOLUTION
 
 pytestmark = pytest.mark.slow
@@ -40,6 +40,6 @@ def _isolated(home: Path) -> None:
 
 @pytest.mark.parametrize("code", [IMAGE, GRID, CURVE, CONFUSION, SHAPES],
                          ids=["image", "grid", "curve", "confusion", "shapes"])
-def test_what_a_run_shows_narrow(snap_compare, build, code):  # noqa: F811
+def test_what_a_run_shows_narrow(snap_compare, build, code):
     assert snap_compare(build(), terminal_size=SMALL,
                         run_before=steps(f"code:{code}", "ctrl+r", "escape"))
