@@ -8,8 +8,8 @@ learner types), ``warm_side_by_side_*`` runs the reference next to the learner's
 ``cold_*`` starts two fresh interpreters per check (the baseline, measured in the same run).
 The verdict is always decided in this process.
 
-The tutor itself (``tui.py``): ``tui_check_p50_ms`` from the key press to the verdict widget
-updated (a headless pilot over the same warm runner), ``first_screen_ms`` from starting
+The tutor itself (``tui.py``): ``tui_check_p50_ms`` from the key press to the first frame
+drawn with the verdict in it (a headless pilot over the same warm runner), ``first_screen_ms`` from starting
 ``pytorch-tutor`` to the first step's text on a pseudo-terminal (read from outside), and
 ``first_check_after_launch_ms`` from pressing ctrl+r right after that to the verdict on
 screen, while the workers still load PyTorch. A benchmark, not a test: it asserts nothing.
@@ -132,6 +132,18 @@ def ui_first_frame_ms() -> tuple[float | None, bool | None]:
     return None, None
 
 
+def _p50(times: list[float]) -> float | None:
+    """The median, or None when that part was not timed (``--warm 0``...)."""
+    return round(statistics.median(times), 1) if times else None
+
+
+def _ratio(baseline: list[float], measured: list[float]) -> float | None:
+    """How many times faster ``measured`` is than the baseline of the same run."""
+    if not baseline or not measured:
+        return None
+    return round(statistics.median(baseline) / statistics.median(measured), 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -168,19 +180,18 @@ def main() -> None:
         "step": STEP,
         "device": args.device,
         "cpus": os.cpu_count(),
-        "warm_p50_ms": round(statistics.median(warm), 1),
-        "warm_p95_ms": round(percentile(warm, 0.95), 1),
-        "cold_p50_ms": round(statistics.median(cold), 1),
-        "warm_side_by_side_p50_ms": round(statistics.median(side_by_side), 1),
-        "speedup_p50": round(statistics.median(cold) / statistics.median(warm), 1),
-        "spare_p50_ms": round(statistics.median(spare), 1) if spare else None,
-        "spare_speedup_p50": (round(statistics.median(cold) / statistics.median(spare), 1)
-                              if spare else None),
+        "warm_p50_ms": _p50(warm),
+        "warm_p95_ms": round(percentile(warm, 0.95), 1) if warm else None,
+        "cold_p50_ms": _p50(cold),
+        "warm_side_by_side_p50_ms": _p50(side_by_side),
+        "speedup_p50": _ratio(cold, warm),
+        "spare_p50_ms": _p50(spare),
+        "spare_speedup_p50": _ratio(cold, spare),
         "warm_parent_ready_s": round(ready_s, 2),
         "first_warm_check_ms": round(first, 1),
         "ui_first_frame_ms": frame_ms,  # in-process, headless: not what the learner sees
         "ui_torch_loaded": frame_torch,
-        "tui_check_p50_ms": round(statistics.median(tui_checks), 1) if tui_checks else None,
+        "tui_check_p50_ms": _p50(tui_checks),
         "tui_check_p95_ms": round(percentile(tui_checks, 0.95), 1) if tui_checks else None,
         **screens,
         "warm_runs": len(warm),

@@ -40,14 +40,16 @@ TIMEOUT_S = 60.0  # a figure that takes longer than this is a failure, not a fig
 
 
 def time_tui_checks(runner: object, count: int) -> list[float]:
-    """Milliseconds from pressing ctrl+r to the verdict widget updated, for a passing check
-    of a tensor step, in the app over ``runner`` (references computed ahead, as in
-    ``pytorch-tutor``); the first check, which warms up, is not counted."""
+    """Milliseconds from pressing ctrl+r to the verdict on screen (the first frame drawn
+    after the verdict widget took it), for a passing check of a tensor step, in the app over
+    ``runner`` (references computed ahead, as in ``pytorch-tutor``); the first check, which
+    warms up, is not counted."""
     return asyncio.run(_tui_checks(runner, count)) if count > 0 else []
 
 
 async def _tui_checks(runner: object, count: int) -> list[float]:
     from textual import events
+    from textual.screen import Screen
 
     from tutor.bootstrap import Options, open_session
     from tutor.tui.app import make_app
@@ -60,40 +62,49 @@ async def _tui_checks(runner: object, count: int) -> list[float]:
     options = Options(lessons=FIXTURE, device="cpu", workspace=home / "ws", warm=True)
     app = make_app(partial(open_session, options, runner),  # type: ignore[arg-type]
                    TutorOptions(cursor_blink=False))
-    shown = asyncio.Event()
-    finish = OutputPanel.finish
+    finish, draw = OutputPanel.finish, Screen._compositor_refresh
+    verdict_in: list[bool] = []  # the verdict widget holds the verdict, not yet drawn
+    painted: list[float] = []  # when the frame that shows it was drawn
 
     def finished(panel: OutputPanel, *args: object, **kwargs: object) -> None:
         finish(panel, *args, **kwargs)  # type: ignore[arg-type]
-        shown.set()  # the verdict widget holds the verdict now
+        verdict_in.append(True)
+
+    def drawn(screen: Screen) -> None:  # the screen's frame, written to the terminal
+        draw(screen)
+        if verdict_in:
+            verdict_in.clear()
+            painted.append(time.perf_counter())
 
     OutputPanel.finish = finished  # type: ignore[method-assign]
+    Screen._compositor_refresh = drawn  # type: ignore[method-assign]
     times = []
     try:
         async with app.run_test(size=SIZE) as pilot:
-            while app.state.view is None:
+            while app.step_screen.state.view is None:
                 await pilot.pause(0.05)
-            editor = app.editor
-            session = app.calls.live
+            editor = app.step_screen.editor
+            session = app.step_screen.calls.live
             step = session.step(STEP)
             for number in range(count + 1):
                 # an edit just typed (written by the check), the reference computed meanwhile
                 editor.replace(SOLUTION + "\n" * (number % 2), (0, 0), editor.document.end)
                 await asyncio.to_thread(session.checker.wait_prepared, step)
                 await pilot.pause(0.2)  # the learner's next key comes once the screen is drawn
-                shown.clear()
+                painted.clear()
                 started = time.perf_counter()
                 app.post_message(events.Key("ctrl+r", None))  # as the terminal's key arrives
-                await asyncio.wait_for(shown.wait(), TIMEOUT_S)
-                times.append((time.perf_counter() - started) * 1000)
                 deadline = time.monotonic() + TIMEOUT_S
-                while not isinstance(app.screen, PassedScreen):
+                while not painted or not isinstance(app.screen, PassedScreen):
                     if time.monotonic() > deadline:
-                        raise RuntimeError(f"the check did not pass: {app.state.verdict}")
+                        verdict = app.step_screen.state.verdict
+                        raise RuntimeError(f"the check did not pass: {verdict}")
                     await pilot.pause(0.01)
+                times.append((painted[0] - started) * 1000)
                 await pilot.press("escape")  # stay on the step, check it again
     finally:
         OutputPanel.finish = finish  # type: ignore[method-assign]
+        Screen._compositor_refresh = draw  # type: ignore[method-assign]
         shutil.rmtree(home, ignore_errors=True)
     return times[1:]
 

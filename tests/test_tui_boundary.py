@@ -28,16 +28,16 @@ SCRIPT = textwrap.dedent("""
         app = make_app(partial(open_session, options), TutorOptions(cursor_blink=False))
         report = {}
         async with app.run_test(size=(80, 24)) as pilot:
-            while app.state.view is None:
+            while app.step_screen.state.view is None:
                 await pilot.pause(0.05)
-            report["step"] = app.state.view.step.id
+            report["step"] = app.step_screen.state.view.step.id
             if code:
                 editor = app.query_one("#editor")
                 editor.replace(code, (0, 0), editor.document.end)
                 await pilot.press("ctrl+r")
-                while app.state.verdict is None:
+                while app.step_screen.state.verdict is None:
                     await pilot.pause(0.1)
-                report["passed"] = app.state.verdict.passed
+                report["passed"] = app.step_screen.state.verdict.passed
             report["torch"] = sorted(m for m in sys.modules if m.split(".")[0] == "torch")
         print(json.dumps(report))
 

@@ -56,15 +56,16 @@ async def test_the_first_screen_shows_before_the_course_opens(home, tmp_path, wa
     app = make_app(slow_factory, QUIET, first_screen=screen())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "Make t, a 2x3 float tensor." in screen_text(app))
-        assert app.state.view is None  # the course is still opening
+        await wait_for(pilot, lambda: bool(app.query(CodeEditor)))  # drawn after the lesson
+        assert app.step_screen.state.view is None  # the course is still opening
         editor = app.query_one(CodeEditor)
         assert editor.read_only and editor.text == "import torch\nt = ...\n"
         assert "Make a tensor · Basics 1/4" in screen_text(app)
         opened.set()
         await settle(pilot)
-        await wait_for(pilot, lambda: app.state.view is not None)
+        await wait_for(pilot, lambda: app.step_screen.state.view is not None)
         await settle(pilot)
-        assert not editor.read_only and app.panes.pane == "lesson"
+        assert not editor.read_only and app.step_screen.panes.pane == "lesson"
         assert "Make t, a 2x3 float tensor holding 0..5." in screen_text(app)
 
 
@@ -72,7 +73,7 @@ async def test_the_app_says_where_the_learner_left(home, tmp_path, warm_runner):
     app = make_app(factory(warm_runner, tmp_path), QUIET)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        left = app.left_at()
+        left = app.step_screen.left_at()
     assert left is not None and left.step_id == "basics.compare" and left.total == 7
     assert left.code == "import torch\nt = ...\n" and left.file.endswith("basics.compare.py")
     assert Path(left.file).is_relative_to(tmp_path)
@@ -86,5 +87,5 @@ async def test_ctrl_r_over_the_first_screen_checks_once_the_course_is_open(home,
         await wait_for(pilot, lambda: "Make t, a 2x3 float tensor." in screen_text(app))
         await pilot.press("ctrl+r")  # the learner does not wait for the course to open
         opened.set()
-        await wait_for(pilot, lambda: app.state.verdict is not None, timeout=30)
-        assert app.state.verdict.step == "basics.compare"
+        await wait_for(pilot, lambda: app.step_screen.state.verdict is not None, timeout=30)
+        assert app.step_screen.state.verdict.step == "basics.compare"

@@ -41,21 +41,21 @@ async def test_keys_answer_while_a_hostile_run_is_killed(
     # Warm, as in the real app: the limit then measures the learner's code, not torch's import.
     app = build_app(warm_runner, tmp_path, lessons=course_copy, options=QUIET)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.state.view is not None, timeout=60)
+        await wait_for(pilot, lambda: app.step_screen.state.view is not None, timeout=60)
         editor = app.query_one("#editor", CodeEditor)
         editor.replace(HOSTILE, (0, 0), editor.document.end)
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.runs.running is not None, timeout=30)
+        await wait_for(pilot, lambda: app.step_screen.runs.running is not None, timeout=30)
         for _ in range(3):  # switching panes while the loop spins
-            before, asked = app.panes.pane, time.monotonic()
+            before, asked = app.step_screen.panes.pane, time.monotonic()
             await pilot.press("ctrl+f")
-            await wait_for(pilot, lambda b=before: app.panes.pane != b, timeout=2)
+            await wait_for(pilot, lambda b=before: app.step_screen.panes.pane != b, timeout=2)
             assert time.monotonic() - asked < 2
-        assert app.runs.running is not None, "the run should still be going"
-        await wait_for(pilot, lambda: app.runs.running is None and app.state.verdict is not None,
+        assert app.step_screen.runs.running is not None, "the run should still be going"
+        await wait_for(pilot, lambda: app.step_screen.runs.running is None and app.step_screen.state.verdict is not None,
                        timeout=90)
-        assert not app.state.verdict.passed
-        assert "12 s" in (app.state.verdict.error or "")  # the step's limit, in its words
+        assert not app.step_screen.state.verdict.passed
+        assert "12 s" in (app.step_screen.state.verdict.error or "")  # the step's limit, in its words
     deadline = time.monotonic() + 5
     while sleepers() and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -61,7 +61,7 @@ async def test_hostile_course_text_is_shown_never_obeyed(tmp_path, course_copy,
                     unlock_all=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.state.view is not None
+        assert app.step_screen.state.view is not None
         shown = assert_safe(app)
         assert MARKUP in shown and "␛]52;c;SGVsbG8=␇" in shown  # literally, as text
         await pilot.press("ctrl+t", "ctrl+e")
@@ -78,7 +78,7 @@ async def test_hostile_course_text_is_shown_never_obeyed(tmp_path, course_copy,
         assert isinstance(app.screen, PassedScreen)
         assert_safe(app)
         await pilot.press("escape")  # the output is on screen: what the code printed, as text
-        assert app.panes.pane == "output"
+        assert app.step_screen.panes.pane == "output"
         assert "␛[2J printed" in assert_safe(app)
 
         await pilot.press("f4")
@@ -96,7 +96,7 @@ async def test_hostile_course_text_is_shown_never_obeyed(tmp_path, course_copy,
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert not any("\x1b" in t for t in titles)
 
-        app.go_to("basics.quiz")
+        app.step_screen.go_to("basics.quiz")
         await settle(pilot)
         await pilot.press("ctrl+e")
         shown = assert_safe(app)

@@ -61,7 +61,7 @@ async def test_opens_at_the_first_step_with_its_starter(build):
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.state.view.step.id == "basics.compare"
+        assert app.step_screen.state.view.step.id == "basics.compare"
         assert app.query_one(CodeEditor).text == STARTER
         assert "Make a tensor" in text_of(app.query_one("#where"))
         assert "cpu" in text_of(app.query_one("#state"))
@@ -72,7 +72,7 @@ async def test_journey_pass_unlock_quit_and_resume(home, build):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+f")  # lesson -> code at 80 columns
-        assert app.panes.pane == "code"
+        assert app.step_screen.panes.pane == "code"
         await type_solution_line(pilot, app)
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -80,14 +80,14 @@ async def test_journey_pass_unlock_quit_and_resume(home, build):
         assert "Sum the rows" in text_of(app.screen.query_one("#passed-next"))
         await pilot.press("enter")
         await settle(pilot)
-        assert app.state.view.step.id == "basics.call"
+        assert app.step_screen.state.view.step.id == "basics.call"
         await pilot.press("ctrl+q")
     assert progress(home).passed
 
     again = build()
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert again.state.view.step.id == "basics.call"  # resumes where the learner stopped
+        assert again.step_screen.state.view.step.id == "basics.call"  # resumes where the learner stopped
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(again.screen, CourseMapScreen)
@@ -95,8 +95,8 @@ async def test_journey_pass_unlock_quit_and_resume(home, build):
         steps.highlighted = steps.get_option_index("basics.compare")
         await pilot.press("enter")
         await settle(pilot)
-        assert again.state.view.step.id == "basics.compare"
-        assert again.state.view.passed
+        assert again.step_screen.state.view.step.id == "basics.compare"
+        assert again.step_screen.state.view.passed
         assert again.query_one(CodeEditor).text == SOLUTION
 
 
@@ -116,7 +116,7 @@ async def test_staying_after_a_pass_shows_what_it_changed(build):
         assert "Go to: Sum the rows" in titles
         await pilot.press("ctrl+n")
         await settle(pilot)
-        assert app.state.view.step.id == "basics.call"
+        assert app.step_screen.state.view.step.id == "basics.call"
 
 
 async def test_edits_are_saved_automatically(build):
@@ -125,14 +125,14 @@ async def test_edits_are_saved_automatically(build):
         await settle(pilot)
         paste(app, SOLUTION)
         await wait_for(pilot, lambda: app.query_one(CodeEditor).border_subtitle == "saved")
-        assert app.state.view.path.read_text() == SOLUTION
+        assert app.step_screen.state.view.path.read_text() == SOLUTION
 
 
 async def test_quitting_saves_what_was_typed(build):
     app = build(options=replace(QUIET, autosave_delay_s=60))
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        path = app.state.view.path
+        path = app.step_screen.state.view.path
         editor = app.query_one(CodeEditor)
         editor.focus()
         editor.move_cursor(editor.document.end)
@@ -149,7 +149,7 @@ async def test_a_failure_explains_itself_and_jumps_to_the_line(build):
         paste(app, STARTER.replace("t = ...", "print('hello from the learner')\nt = ..."))
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert app.panes.pane == "output"  # narrow: the output pane comes forward
+        assert app.step_screen.panes.pane == "output"  # narrow: the output pane comes forward
         output = app.query_one(OutputPanel)
         assert "Not yet" in text_of(output.query_one("#run-status"))
         assert "the starter's placeholder" in text_of(output.query_one("#verdict"))
@@ -161,7 +161,7 @@ async def test_a_failure_explains_itself_and_jumps_to_the_line(build):
         await settle(pilot)
         assert "Error at line 3" in text_of(output.query_one("#verdict"))
         await pilot.press("f7")
-        assert app.panes.pane == "code"
+        assert app.step_screen.panes.pane == "code"
         assert app.focused is editor
         assert editor.selection.start == (2, 0)
         assert editor.selected_text == "raise RuntimeError('boom')"
@@ -220,12 +220,12 @@ async def test_cancel_a_long_run(home, build):
         await pilot.press("ctrl+r")
         output = app.query_one(OutputPanel)
         await wait_for(pilot, lambda: "started" in "".join(output.query_one("#log").lines))
-        assert app.runs.running == "check"
+        assert app.step_screen.runs.running == "check"
         assert "Checking" in text_of(output.query_one("#run-status"))
         await pilot.press("ctrl+r")  # a second check waits for the first
         await pilot.press("ctrl+c")
         await settle(pilot)
-        assert app.runs.running is None
+        assert app.step_screen.runs.running is None
         assert "Cancelled" in text_of(output.query_one("#run-status"))
         assert any("cancelled" in n.message for n in app._notifications)
     assert progress(home).attempts == 0
@@ -239,7 +239,7 @@ async def test_a_worker_error_shows_a_message(tmp_path):
         paste(app, SOLUTION)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert app.runs.running is None
+        assert app.step_screen.runs.running is None
         assert any("the checker broke" in n.message for n in app._notifications)
         assert "could not run" in text_of(app.query_one(OutputPanel).query_one("#run-status"))
         assert app.is_running
@@ -251,7 +251,7 @@ async def test_a_broken_lesson_file_is_reported_and_the_rest_works(course_copy, 
     app = build(lessons=course)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.state.view.step.id == "basics.compare"
+        assert app.step_screen.state.view.step.id == "basics.compare"
         assert any("modules.yaml" in n.message for n in app._notifications)
         await pilot.press("ctrl+l")
         await settle(pilot)
@@ -262,7 +262,7 @@ async def test_a_course_that_cannot_open_shows_why(tmp_path, build):
     app = build(lessons=tmp_path / "nowhere")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.state.view is None
+        assert app.step_screen.state.view is None
         assert "could not open" in text_of(app.query_one("#where")).lower()
         assert app.query_one(LessonPane).display
         await pilot.press("ctrl+r", "ctrl+t", "ctrl+l")  # nothing to do, nothing breaks
@@ -312,8 +312,8 @@ async def test_reset_asks_then_restores_the_starter_undoably(build):
         await settle(pilot)
         editor = app.query_one(CodeEditor)
         assert editor.text == STARTER
-        assert app.state.view.path.read_text() == STARTER
-        assert app.state.view.path.with_name("basics.compare.py.bak").read_text() == SOLUTION
+        assert app.step_screen.state.view.path.read_text() == STARTER
+        assert app.step_screen.state.view.path.with_name("basics.compare.py.bak").read_text() == SOLUTION
         editor.focus()
         await pilot.press("ctrl+z")
         assert editor.text == SOLUTION
@@ -325,7 +325,7 @@ async def test_the_next_step_stays_locked_until_this_one_passes(build):
         await settle(pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
-        assert app.state.view.step.id == "basics.compare"
+        assert app.step_screen.state.view.step.id == "basics.compare"
         assert any("opens once you pass" in n.message for n in app._notifications)
 
 
@@ -333,9 +333,9 @@ async def test_a_quiz_is_answered_with_the_keyboard(home, build):
     app = build(unlock_all=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.go_to("basics.quiz")
+        app.step_screen.go_to("basics.quiz")
         await settle(pilot)
-        assert app.state.view.is_quiz
+        assert app.step_screen.state.view.is_quiz
         await pilot.press("ctrl+f")
         await pilot.press("1")  # wrong: rank 1
         await settle(pilot)
@@ -345,7 +345,7 @@ async def test_a_quiz_is_answered_with_the_keyboard(home, build):
         assert isinstance(app.screen, PassedScreen)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.state.view.step.id == "basics.stdout"
+        assert app.step_screen.state.view.step.id == "basics.stdout"
     assert progress(home, "basics.quiz").passed
 
 
@@ -353,7 +353,7 @@ async def test_narrow_panes_cycle_and_wide_panes_sit_side_by_side(build):
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.panes.pane == "lesson"
+        assert app.step_screen.panes.pane == "lesson"
         shown = lambda: [w for w in ("#lesson", "#editor", "#output")  # noqa: E731
                          if app.query_one(w).region.area]
         assert shown() == ["#lesson"]
@@ -401,7 +401,7 @@ async def test_the_external_editor_edits_then_checks(home, monkeypatch, build):
 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(app.external_editor, "edit_file", fake_editor)
+        monkeypatch.setattr(app.step_screen.external_editor, "edit_file", fake_editor)
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert seen == [[sys.executable, "--wait"]]
@@ -418,7 +418,7 @@ async def test_an_editor_that_cannot_run_is_reported(home, monkeypatch, build):
         await pilot.press("ctrl+o")  # a headless app cannot hand over the terminal
         await settle(pilot)
         assert any("cannot hand the screen" in n.message for n in app._notifications)
-        assert app.state.verdict is None  # nothing was checked
+        assert app.step_screen.state.verdict is None  # nothing was checked
         assert app.is_running
     assert progress(home).attempts == 0
 
@@ -439,12 +439,12 @@ async def test_a_step_that_needs_cuda_is_skipped_with_its_reason(course_copy, bu
     app = build(lessons=course_copy)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.state.view.step.id == "basics.call"  # the course starts past it
-        app.go_to("basics.compare")  # it can still be read
+        assert app.step_screen.state.view.step.id == "basics.call"  # the course starts past it
+        app.step_screen.go_to("basics.compare")  # it can still be read
         await settle(pilot)
-        assert app.state.status.status == "skipped"
+        assert app.step_screen.state.status.status == "skipped"
         assert "needs a CUDA GPU" in text_of(app.query_one("#skip-note"))
         assert "skipped" in text_of(app.query_one("#state"))
         await pilot.press("ctrl+n")  # and does not block the course
         await settle(pilot)
-        assert app.state.view.step.id == "basics.call"
+        assert app.step_screen.state.view.step.id == "basics.call"

@@ -22,6 +22,7 @@ from test_tui_support import (
     wait_for,
 )
 from textual.widgets import OptionList
+from textual.widgets._footer import FooterKey
 
 from tutor.core.runs import OutputCallback, RunHandle, Runner, RunRequest
 from tutor.tui.app import TutorApp
@@ -58,7 +59,7 @@ def quiz_course(course: Path, question: str = QUESTION, extra: str = "") -> Path
 
 async def open_quiz(app: TutorApp, pilot) -> None:
     await settle(pilot)
-    app.go_to("basics.quiz")
+    app.step_screen.go_to("basics.quiz")
     await settle(pilot)
     await pilot.press("ctrl+e")
 
@@ -107,11 +108,11 @@ async def test_ctrl_n_on_an_unanswered_quiz_says_to_answer_it(course_copy, build
     async with build().run_test(size=SMALL) as pilot:
         app = pilot.app
         await settle(pilot)
-        session = app.calls.live
+        session = app.step_screen.calls.live
         for step_id in ("basics.compare", "basics.call"):
             session.write_code(step_id, session.step(step_id).solution)
             assert session.check(step_id).passed
-        app.go_to("basics.quiz")
+        app.step_screen.go_to("basics.quiz")
         await settle(pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -162,11 +163,11 @@ async def test_esc_leaves_the_editor_and_tab_then_does_not_indent(build):
         await settle(pilot)
         editor = focus_editor(app, (1, 0))
         await pilot.press("escape")
-        assert isinstance(app.focused, LessonPane) and app.panes.pane == "lesson"
+        assert isinstance(app.focused, LessonPane) and app.step_screen.panes.pane == "lesson"
         await pilot.press("tab", "tab")
         assert editor.text == STARTER
         await pilot.press("ctrl+e")  # straight back
-        assert app.focused is editor and app.panes.pane == "code"
+        assert app.focused is editor and app.step_screen.panes.pane == "code"
 
 
 @pytest.mark.parametrize("size", [SMALL, WIDE])
@@ -181,7 +182,7 @@ async def test_the_focused_pane_has_a_ring_and_ctrl_e_jumps_back_to_the_code(bui
         editor.replace(paste, (0, 0), editor.document.end)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        if app.panes.pane != "output":  # wide: the output is beside the code
+        if app.step_screen.panes.pane != "output":  # wide: the output is beside the code
             await pilot.press("ctrl+f")  # code -> output: its verdict takes the focus
         output = app.query_one(OutputPanel)
         assert app.focused is output.query_one("#verdict-scroll")
@@ -197,7 +198,7 @@ async def test_after_a_check_on_a_narrow_screen_the_verdict_scrolls_at_once(buil
         await pilot.press("ctrl+e")
         await pilot.press("ctrl+r")  # the starter: a failure with a message
         await settle(pilot)
-        assert app.panes.pane == "output"
+        assert app.step_screen.panes.pane == "output"
         assert app.focused is app.query_one("#verdict-scroll")
 
 
@@ -205,16 +206,44 @@ async def test_ctrl_c_cancels_a_running_check_and_says_so(home, build):
     app = build()
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        focus_editor(app, (0, 0)).replace(SLEEPER, (0, 0), app.editor.document.end)
+        focus_editor(app, (0, 0)).replace(SLEEPER, (0, 0), app.step_screen.editor.document.end)
         await pilot.press("ctrl+r")
         output = app.query_one(OutputPanel)
         await wait_for(pilot, lambda: "started" in "".join(output.query_one("#log").lines))
         await pilot.press("ctrl+e", "ctrl+c")  # from inside the editor, where it copies
         await settle(pilot)
-        assert app.runs.running is None
+        assert app.step_screen.runs.running is None
         assert "Cancelled" in text_of(output.query_one("#run-status"))
         assert any(n.title == "ctrl+c" and "cancelled" in n.message for n in app._notifications)
         assert not any("quit" in n.message for n in app._notifications)
+
+
+def footer_keys(app: TutorApp) -> list[str]:
+    return [key.description for key in app.screen.query(FooterKey)]
+
+
+async def test_the_footer_follows_the_running_state_and_the_pane_by_itself(home, build):
+    """``running`` and ``pane`` are the step screen's reactives: the keys change with them."""
+    app = build()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert "Cancel" not in footer_keys(app)
+        focus_editor(app, (0, 0)).replace(SLEEPER, (0, 0), app.step_screen.editor.document.end)
+        await pilot.press("ctrl+r")
+        output = app.query_one(OutputPanel)
+        await wait_for(pilot, lambda: "started" in "".join(output.query_one("#log").lines))
+        assert app.step_screen.running == "check"
+        await wait_for(pilot, lambda: "Cancel" in footer_keys(app))
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: app.step_screen.running is None)
+        await wait_for(pilot, lambda: "Cancel" not in footer_keys(app))
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert app.step_screen.pane == "code" and "Leave editor" in footer_keys(app)
+        await pilot.press("escape")  # out of the editor: the pane and the keys follow
+        await settle(pilot)
+        assert app.step_screen.pane == "lesson" and app.focused is app.query_one("#lesson")
+        assert "Leave editor" not in footer_keys(app)
 
 
 async def test_ctrl_c_with_nothing_running_copies_in_the_editor(build):
@@ -307,12 +336,12 @@ async def test_the_first_check_says_it_is_warming_up_and_times_the_real_wait(tmp
     app = build_app(slow, tmp_path, options=replace(QUIET, show_timings=True))
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        app.editor.replace(SOLUTION, (0, 0), app.editor.document.end)
+        app.step_screen.editor.replace(SOLUTION, (0, 0), app.step_screen.editor.document.end)
         slow.ready.clear()  # the session's prefetch ran; the learner's first check waits
         await pilot.press("ctrl+r")
         status = app.query_one(OutputPanel).query_one("#run-status")
         await wait_for(pilot, lambda: "Warming up PyTorch (first check only)" in text_of(status))
-        await wait_for(pilot, lambda: app.runs.running is None, timeout=30)
+        await wait_for(pilot, lambda: app.step_screen.runs.running is None, timeout=30)
         await settle(pilot)
         took = float(text_of(status).split(" in ")[1].split(" s")[0])
         assert took >= 1.0  # the learner's whole wait, not the run's own time

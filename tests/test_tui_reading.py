@@ -129,7 +129,7 @@ async def test_a_single_failed_check_is_not_counted(build):
     app = build(unlock_all=True)
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        app.go_to("modules.grad")  # one check
+        app.step_screen.go_to("modules.grad")  # one check
         await settle(pilot)
         paste(app, "import torch\nw = torch.ones(3)\nw.sum()\n")
         await pilot.press("ctrl+r")
@@ -155,12 +155,12 @@ async def test_the_learners_figure_shows_with_its_threshold(build, size):
     app = build(unlock_all=True)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        app.go_to("modules.train")
+        app.step_screen.go_to("modules.train")
         await settle(pilot)
-        paste(app, app.calls.live.step("modules.train").solution)
+        paste(app, app.step_screen.calls.live.step("modules.train").solution)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert isinstance(app.screen, PassedScreen), app.state.verdict
+        assert isinstance(app.screen, PassedScreen), app.step_screen.state.verdict
         figure = text_of(app.screen.query_one(".passed-figure"))
         assert "needed ≤ 0.05" in figure and "the trained model fits the data" in figure
         await pilot.press("escape")
@@ -174,7 +174,7 @@ async def test_hints_have_a_panel_under_the_code_rendered_and_kept(build):
         await settle(pilot)
         await pilot.press("ctrl+t")
         await settle(pilot)
-        assert app.panes.pane == "code"  # narrow: the hint shows beside the code it is for
+        assert app.step_screen.panes.pane == "code"  # narrow: the hint shows beside the code it is for
         text = screen_text(app)
         assert "Use torch.arange." in text and "`" not in text.split("hint 1/2")[1]
         assert not app._notifications  # no toast over the output
@@ -189,7 +189,7 @@ async def test_the_end_of_a_lesson_says_what_it_taught_and_what_comes_next(build
     app = build()
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        session = app.calls.live
+        session = app.step_screen.calls.live
         for step_id, picks in (("basics.compare", None), ("basics.call", None),
                                ("basics.quiz", [1])):
             if picks is None:
@@ -197,7 +197,7 @@ async def test_the_end_of_a_lesson_says_what_it_taught_and_what_comes_next(build
                 assert session.check(step_id).passed
             else:
                 assert session.answer(step_id, picks).passed
-        app.go_to("basics.stdout")
+        app.step_screen.go_to("basics.stdout")
         await settle(pilot)
         paste(app, 'print("hello tensor")\n')
         await pilot.press("ctrl+r")
@@ -228,7 +228,7 @@ async def test_the_lesson_and_the_header_change_in_the_same_frame(build):
     seen = []
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        show_values = app.header.show_values
+        show_values = app.step_screen.header.show_values
 
         def record(*args: object) -> None:
             lesson = app.query_one("#explanation")
@@ -237,8 +237,8 @@ async def test_the_lesson_and_the_header_change_in_the_same_frame(build):
             seen.append((args[0], text_of(app.query_one("#lesson-title")), paragraphs))
             show_values(*args)
 
-        app.header.show_values = record  # type: ignore[method-assign]
-        app.go_to("basics.call")
+        app.step_screen.header.show_values = record  # type: ignore[method-assign]
+        app.step_screen.go_to("basics.call")
         await settle(pilot)
     title, lesson_title, paragraphs = seen[-1]
     assert title == lesson_title == "Sum the rows"

@@ -38,7 +38,7 @@ def driven(tmp_path: Path, home: Path) -> Driven:
                 await settle(pilot)
                 yield app, pilot
         finally:
-            app.calls.close(timeout=60)
+            app.step_screen.calls.close(timeout=60)
 
     return drive
 
@@ -46,7 +46,7 @@ def driven(tmp_path: Path, home: Path) -> Driven:
 async def finished(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, TutorApp)
-    await wait_for(pilot, lambda: app.runs.running is None and app.state.verdict is not None,
+    await wait_for(pilot, lambda: app.step_screen.runs.running is None and app.step_screen.state.verdict is not None,
                    timeout=120)
     await settle(pilot)
 
@@ -58,7 +58,7 @@ async def test_a_real_failure_points_at_the_editor_line(driven: Driven) -> None:
                        (0, 0), editor.document.end)
         await pilot.press("ctrl+r")
         await finished(pilot)
-        assert app.state.verdict.line == 4
+        assert app.step_screen.state.verdict.line == 4
         output = app.query_one(OutputPanel)
         assert "Error at line 4" in text_of(output.query_one("#verdict"))
         assert "before" in "\n".join(output.query_one("#log").lines)  # streamed stdout
@@ -72,12 +72,12 @@ async def test_a_real_journey_passes_and_resumes(driven: Driven) -> None:
         editor.replace(SOLUTION, (0, 0), editor.document.end)
         await pilot.press("ctrl+r")
         await finished(pilot)
-        assert isinstance(app.screen, PassedScreen), app.state.verdict
+        assert isinstance(app.screen, PassedScreen), app.step_screen.state.verdict
         await pilot.press("enter")
         await settle(pilot)
-        assert app.state.view.step.id == "basics.call"
+        assert app.step_screen.state.view.step.id == "basics.call"
         await pilot.press("ctrl+q")
 
     async with driven() as (again, pilot):
-        assert again.state.view.step.id == "basics.call"
-        assert [s.status for s in again.state.statuses][:2] == ["passed", "available"]
+        assert again.step_screen.state.view.step.id == "basics.call"
+        assert [s.status for s in again.step_screen.state.statuses][:2] == ["passed", "available"]

@@ -33,14 +33,14 @@ async def test_a_running_steps_curve_grows_as_it_reports(build):
         await pilot.press("ctrl+r")
         seen = app.query_one(OutputPanel).query_one("#seen")
         await wait_for(pilot, lambda: "at epoch 1" in text_of(seen), timeout=60)
-        assert app.runs.running == "check" and seen.display
+        assert app.step_screen.runs.running == "check" and seen.display
         await wait_for(pilot, lambda: "at epoch 2" in text_of(seen), timeout=60)
-        assert app.runs.running == "check"  # still running: the curve grew while it ran
+        assert app.step_screen.runs.running == "check"  # still running: the curve grew while it ran
         assert "loss" in text_of(seen) and "(from 2)" in text_of(seen)
         assert "1 at epoch 2 (from 2)" in screen_text(app)
         await pilot.press("ctrl+c")
         await settle(pilot)
-        assert app.runs.running is None
+        assert app.step_screen.runs.running is None
 
 
 async def test_a_shown_tensor_stays_with_the_verdict_and_goes_with_the_next_run(build):

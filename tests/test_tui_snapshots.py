@@ -28,7 +28,7 @@ def steps(*actions):
             if action.startswith("code:"):
                 paste(pilot.app, action[5:])
             elif action.startswith("go:"):
-                pilot.app.go_to(action[3:])
+                pilot.app.step_screen.go_to(action[3:])
             else:
                 await pilot.press(action)
             await settle(pilot)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from tutor.tui import messages as msg
 
 if TYPE_CHECKING:
-    from textual.app import App
     from textual.timer import Timer
+    from textual.widget import Widget
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,9 @@ class Autosaver:
     compare-and-write runs under a lock; the counter and the timer live on the UI thread.
     """
 
-    def __init__(self, app: App[None], shown: Shown, write: Callable[[str, str], object],
+    def __init__(self, host: Widget, shown: Shown, write: Callable[[str, str], object],
                  delay_s: float) -> None:
-        self.app = app
+        self.host = host  # runs the timer and the workers, receives ``CodeSaved``
         self.shown = shown  # what the editor holds now
         self.write_code = write
         self.delay_s = delay_s
@@ -50,7 +50,7 @@ class Autosaver:
         self.edits += 1
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.app.set_timer(self.delay_s, self.save)
+        self._timer = self.host.set_timer(self.delay_s, self.save)
 
     def pending(self) -> Draft | None:
         """The editor's text when it holds something not yet written."""
@@ -70,13 +70,13 @@ class Autosaver:
     def save(self) -> None:
         draft = self.pending()
         if draft is not None:
-            self.app.run_worker(partial(self.write_and_report, draft), thread=True,
+            self.host.run_worker(partial(self.write_and_report, draft), thread=True,
                                 group="save", exit_on_error=False)
 
     def write_and_report(self, draft: Draft | None) -> None:
-        """Write ``draft`` and tell the app, so the editor says "saved"; any thread."""
+        """Write ``draft`` and tell the screen, so the editor says "saved"; any thread."""
         if draft is not None and self.write(draft):
-            self.app.post_message(msg.CodeSaved(draft.step_id, draft.version, draft.code))
+            self.host.post_message(msg.CodeSaved(draft.step_id, draft.version, draft.code))
 
     def write(self, draft: Draft) -> bool:
         """Write unless a newer version was written already; safe from any thread."""

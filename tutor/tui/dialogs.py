@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tutor.tui.keys import key_rows
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.widget import Widget
 
     from tutor.core.figures import Figure
     from tutor.core.status import StepStatus
@@ -32,14 +32,14 @@ RESET: Question = (
 class Dialogs:
     """Pushes one dialog at a time; the callbacks say what the app does with the answer."""
 
-    def __init__(self, app: App[None]) -> None:
-        self.app = app
+    def __init__(self, host: Widget) -> None:
+        self.host = host  # the step screen; its app shows what this does
 
     def confirm(self, question: Question, then: Callable[[], None]) -> None:
         from tutor.tui.screens.confirm_screen import ConfirmScreen
 
         ask, detail, yes = question
-        self.app.push_screen(ConfirmScreen(ask, detail, yes=yes),
+        self.host.app.push_screen(ConfirmScreen(ask, detail, yes=yes),
                              lambda answer: then() if answer else None)
 
     def passed(self, title: str, attempt: Attempt, following: StepStatus | None,
@@ -52,7 +52,7 @@ class Dialogs:
             if go_on and following is not None:
                 go_to(following.id)
 
-        self.app.push_screen(PassedScreen(title, list(attempt.unlocked),
+        self.host.app.push_screen(PassedScreen(title, list(attempt.unlocked),
                                           following.title if following else None,
                                           attempt.solution, attempt.why, figures, lesson_end),
                              then)
@@ -60,7 +60,7 @@ class Dialogs:
     def solution(self, title: str, code: str, language: str) -> None:
         from tutor.tui.screens.solution_screen import SolutionScreen
 
-        self.app.push_screen(SolutionScreen(f"Solution: {title}", code, language))
+        self.host.app.push_screen(SolutionScreen(f"Solution: {title}", code, language))
 
     def course_map(self, statuses: list[StepStatus], summary: CourseSummary,
                    warnings: list[str], current: str | None,
@@ -71,18 +71,18 @@ class Dialogs:
             if step_id and step_id != current:
                 go_to(step_id)
 
-        self.app.push_screen(CourseMapScreen(statuses, summary, warnings, current), then)
+        self.host.app.push_screen(CourseMapScreen(statuses, summary, warnings, current), then)
 
     def goto_line(self, lines: int, suggested: int, then: Callable[[int], None]) -> None:
         """Ask for a line of the learner's code; ``then`` gets the one chosen."""
         from tutor.tui.screens.goto_line_screen import GotoLineScreen
 
-        self.app.push_screen(GotoLineScreen(lines, suggested, then))
+        self.host.app.push_screen(GotoLineScreen(lines, suggested, then))
 
     def help(self) -> None:
         from tutor.tui.screens.help_screen import HelpScreen
 
-        self.app.push_screen(HelpScreen(key_rows()))
+        self.host.app.push_screen(HelpScreen(key_rows()))
 
 
 def lesson_end(before: Sequence[StepStatus], attempt: Attempt,

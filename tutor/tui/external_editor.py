@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.app import SuspendNotSupported
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.widget import Widget
 
     from tutor.tui.session_calls import SessionCalls
 
@@ -34,8 +34,8 @@ def editor_command() -> list[str] | None:
 class ExternalEditor:
     """Hands the terminal to the learner's editor and takes it back, saying what went wrong."""
 
-    def __init__(self, app: App[None], calls: SessionCalls) -> None:
-        self.app = app
+    def __init__(self, host: Widget, calls: SessionCalls) -> None:
+        self.host = host  # the step screen; its app shows what this does
         self.calls = calls
 
     def edit(self, step_id: str, path: Path) -> None:
@@ -43,14 +43,14 @@ class ExternalEditor:
         the editor exited normally (``CodeReloaded``)."""
         command = editor_command()
         if command is None:
-            self.app.notify(NO_EDITOR, severity="warning", markup=False)
+            self.host.app.notify(NO_EDITOR, severity="warning", markup=False)
             return
         try:
             problem = self.edit_file(command, path)
         except SuspendNotSupported:
             problem = "this terminal cannot hand the screen to another program"
         if problem:
-            self.app.notify(problem, title="External editor", severity="error", markup=False)
+            self.host.app.notify(problem, title="External editor", severity="error", markup=False)
         self.calls.reload(step_id, check=not problem)
 
     def edit_file(self, command: list[str], path: Path) -> str:
@@ -58,7 +58,7 @@ class ExternalEditor:
 
         Nothing may raise inside ``suspend()``: the app would stay suspended, a blank screen.
         """
-        with self.app.suspend():
+        with self.host.app.suspend():
             try:
                 done = subprocess.run([*command, str(path)], check=False)
             except OSError as exc:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the help screen loads when it opens
     from tutor.tui.screens.help_screen import KeyRows
     from tutor.tui.state import TutorState
 
-BINDINGS = [
+BINDINGS = [  # the step screen's
     Binding("ctrl+r,f5", "check", "Check", tooltip="Check your code (or send a quiz answer)"),
     # ctrl+c is what a beginner presses to stop: it cancels a run; otherwise it copies (in
     # the editor) or says how to quit, as Textual does
@@ -32,7 +32,6 @@ BINDINGS = [
     Binding("ctrl+n", "next_step", "Next", tooltip="Go to the next step"),
     Binding("ctrl+l,f2", "course_map", "Map", tooltip="All lessons and steps; open any unlocked"),
     Binding("f1", "help", "Help", tooltip="Show every key"),
-    Binding("ctrl+q", "quit", "Quit", tooltip="Save and quit"),
     Binding("ctrl+f", "next_pane", "Pane", show=False,
             tooltip="Move between lesson, code and output"),
     Binding("ctrl+g", "goto_line", "Go to line", show=False,
@@ -45,8 +44,9 @@ BINDINGS = [
     Binding("f9", "reset", "Reset", show=False, tooltip="Put the starter code back (asks first)"),
     Binding("ctrl+s", "save", "Save", show=False, tooltip="Save now (saving is automatic)"),
 ]
+APP_BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip="Save and quit")]  # from anywhere
 
-# Keys that act on the step on screen: hidden while a dialog is open, or before a step is.
+# Keys that act on the step on screen: hidden before a step is open.
 STEP_ACTIONS = {"check", "run", "cancel", "hint", "goto_error", "goto_line", "edit_code",
                 "next_step", "next_pane", "course_map", "solution", "reset", "edit_externally",
                 "save", "help"}
@@ -68,7 +68,8 @@ EDITOR_KEYS = [
 
 def key_rows() -> KeyRows:
     """The help screen's table."""
-    rows = [(key_names(b.key), b.tooltip or b.description) for b in BINDINGS]
+    every = sorted([*BINDINGS, *APP_BINDINGS], key=lambda b: not b.show)  # the footer's first
+    rows = [(key_names(b.key), b.tooltip or b.description) for b in every]
     return [("Tutor", rows), ("Editor", EDITOR_KEYS),
             ("Anywhere", [("ctrl+p", "command palette: every action and every step")])]
 
@@ -101,7 +102,7 @@ def palette_commands(state: TutorState, running: bool, run_action: Callable[[str
                      go_to: Callable[[str], None]) -> Iterator[SystemCommand]:
     """The command palette's own entries: every action that works now, every open step."""
     for binding in BINDINGS:
-        if binding.action != "quit" and allowed(binding.action, state, running):
+        if allowed(binding.action, state, running):
             yield SystemCommand(binding.description, binding.tooltip,
                                 partial(run_action, binding.action))
     for status in state.open_steps():

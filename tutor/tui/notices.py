@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from tutor.core.text import visible
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.widget import Widget
 
 
 class Notices:
     """Says each warning once (they come back with every attempt) and each failure as it is."""
 
-    def __init__(self, app: App[None]) -> None:
-        self.app = app
+    def __init__(self, host: Widget) -> None:
+        self.host = host  # the step screen; its app shows what this does
         self._said: set[str] = set()
 
     def warn(self, warnings: Iterable[str]) -> None:
@@ -23,7 +23,7 @@ class Notices:
         for warning in warnings:
             if warning not in self._said:
                 self._said.add(warning)
-                self.app.notify(visible(warning), title="Warning", severity="warning", timeout=12,
+                self.host.app.notify(visible(warning), title="Warning", severity="warning", timeout=12,
                                 markup=False)
 
     def failed(self, error: BaseException | None) -> None:
@@ -31,7 +31,7 @@ class Notices:
         from tutor.core.session import SessionError  # loaded with the session
 
         if isinstance(error, SessionError):
-            self.app.notify(visible(str(error)), severity="warning", markup=False)
+            self.host.app.notify(visible(str(error)), severity="warning", markup=False)
         else:
-            self.app.notify(visible(f"{type(error).__name__}: {error}"), title="Something went wrong",
+            self.host.app.notify(visible(f"{type(error).__name__}: {error}"), title="Something went wrong",
                             severity="error", timeout=15, markup=False)

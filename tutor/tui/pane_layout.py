@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, cast
 from tutor.tui.widgets.pane_bar import PaneBar
 
 if TYPE_CHECKING:  # the step view's widgets load after the first frame
-    from textual.app import App
     from textual.widget import Widget
 
+    from tutor.tui.screens.step_screen import StepScreen
     from tutor.tui.widgets.hint_panel import HintPanel
     from tutor.tui.widgets.output_panel import OutputPanel
     from tutor.tui.widgets.quiz_panel import QuizPanel
@@ -23,18 +23,27 @@ WORK_MIN = 56  # columns the editor and the output keep, however wide the lesson
 
 
 class PaneLayout:
-    """Owns the chosen pane and the width; the app tells it about resizes, focus and quizzes.
+    """Decides the screen's ``pane`` and owns the width; the screen tells it about resizes,
+    focus and quizzes.
 
     Widgets' ``display`` is set directly: a class on a container would restyle the whole
     lesson on every switch.
     """
 
-    def __init__(self, app: App[None]) -> None:
-        self.app = app
-        self.pane = "code"
+    def __init__(self, screen: StepScreen) -> None:
+        self.screen = screen
         self.width = 80
         self.quiz = False  # the code pane holds a quiz rather than the editor
         self.lesson_code = 0  # the widest line of the lesson's code blocks, in columns
+
+    @property
+    def pane(self) -> str:
+        """The pane the learner is in: the screen's, which refreshes the keys and the bar."""
+        return self.screen.pane
+
+    @pane.setter
+    def pane(self, pane: str) -> None:
+        self.screen.pane = pane
 
     @property
     def narrow(self) -> bool:
@@ -46,9 +55,7 @@ class PaneLayout:
 
     def show(self, pane: str, focus: bool = True) -> None:
         """At narrow widths the panes are tabs: show one; at any width, focus it."""
-        self.pane = pane if pane in self.panes else "code"
-        pane = self.pane
-        self.app.query_one(PaneBar).active = pane
+        self.pane = pane = pane if pane in self.panes else "code"
         self.arrange()
         if focus:
             self._focus_target(pane).focus()
@@ -58,13 +65,12 @@ class PaneLayout:
         ``lesson_code``: the width its lesson's code needs, which wide screens give it."""
         self.quiz = quiz
         self.lesson_code = lesson_code
-        if not self.app.query("#work"):  # only the lesson is built yet
+        if not self.screen.query("#work"):  # only the lesson is built yet
             self.pane = "lesson" if self.narrow else "code"
-            self.app.query_one(PaneBar).active = self.pane
             self.arrange()
             return
         labels = {"lesson": "Lesson", "code": "Quiz" if quiz else "Code", "output": "Output"}
-        self.app.query_one(PaneBar).labels = {p: labels[p] for p in self.panes}
+        self.screen.query_one(PaneBar).labels = {p: labels[p] for p in self.panes}
         if self.pane not in self.panes:
             self.pane = "code"
         if moved:
@@ -83,12 +89,12 @@ class PaneLayout:
                   else "code")
 
     def arrange(self) -> None:
-        app, narrow = self.app, self.narrow
-        _show(app.query_one(PaneBar), narrow)
-        if app.query("#lesson"):
-            lesson = app.query_one("#lesson")
+        screen, narrow = self.screen, self.narrow
+        _show(screen.query_one(PaneBar), narrow)
+        if screen.query("#lesson"):
+            lesson = screen.query_one("#lesson")
             lesson.styles.width = "1fr" if narrow else self.lesson_columns()
-        if not app.query("#work"):
+        if not screen.query("#work"):
             return  # the first frame: the panes are not built yet
         shown = {pane: not narrow or pane == self.pane for pane in PANES}
         for selector, visible in (
@@ -97,9 +103,9 @@ class PaneLayout:
             ("#editor", shown["code"] and not self.quiz),
             ("#quiz", shown["code"] and self.quiz),
             ("#output", shown["output"] and not self.quiz),
-            ("#hints", shown["code"] and cast("HintPanel", app.query_one("#hints")).has_hints),
+            ("#hints", shown["code"] and cast("HintPanel", screen.query_one("#hints")).has_hints),
         ):
-            _show(app.query_one(selector), visible)
+            _show(screen.query_one(selector), visible)
 
     def lesson_columns(self) -> int:
         """Wide: the lesson gets what its code needs (two fifths of the screen at least),
@@ -123,14 +129,14 @@ class PaneLayout:
 
     def _focus_target(self, pane: str) -> Widget:
         if pane == "lesson":
-            return self.app.query_one("#lesson")
+            return self.screen.query_one("#lesson")
         if pane == "output":
-            output = cast("OutputPanel", self.app.query_one("#output"))
+            output = cast("OutputPanel", self.screen.query_one("#output"))
             # the verdict first: arrows scroll it at once; Tab then reaches what was printed
             return output.query_one("#verdict-scroll" if output.has_verdict else "#log")
         if self.quiz:
-            return cast("QuizPanel", self.app.query_one("#quiz")).choices
-        return self.app.query_one("#editor")
+            return cast("QuizPanel", self.screen.query_one("#quiz")).choices
+        return self.screen.query_one("#editor")
 
 
 def _show(widget: Widget, visible: bool) -> None:

@@ -9,13 +9,13 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # the checker loads with the session, after the first frame
-    from textual.app import App
     from textual.timer import Timer
 
     from tutor.core.checker import Cancel
     from tutor.core.figures import Figure
     from tutor.core.runs import Output, OutputCallback
     from tutor.core.verdict import Verdict
+    from tutor.tui.screens.step_screen import StepScreen
     from tutor.tui.widgets.output_panel import OutputPanel
 
 TICK_S = 0.25  # how often the running state and streamed output are drawn
@@ -25,8 +25,8 @@ Job = Callable[["Cancel", "OutputCallback"], None]  # runs in a thread, posts it
 
 
 class RunController:
-    """Owns the running state: the mode, the cancel switch, the ticker and the output the
-    worker streams in. The worker's thread only appends to a deque; ticks drain it, so the
+    """Decides the screen's ``running`` (which refreshes the keys) and owns the cancel switch,
+    the ticker and the output the worker streams in. The worker's thread only appends to a deque; ticks drain it, so the
     panel is touched on the UI thread alone.
 
     The worker starts first and the screen shows the run only after ``SHOW_AFTER_S``: a
@@ -34,11 +34,11 @@ class RunController:
     UI and the worker share one interpreter) for a "Checking…" line nobody could read.
     """
 
-    def __init__(self, app: App[None], show_timings: bool, on_show: Callable[[], None]) -> None:
-        self.app = app
+    def __init__(self, screen: StepScreen, show_timings: bool,
+                 on_show: Callable[[], None]) -> None:
+        self.screen = screen
         self.show_timings = show_timings
         self.on_show = on_show  # bring the output into view (narrow screens)
-        self.running: str | None = None  # "check" or "run"
         self.cancel: Cancel | None = None
         self.warming = False  # the first check waits for PyTorch to load in the workers
         self._started = 0.0
@@ -49,20 +49,33 @@ class RunController:
         self._timers: list[Timer] = []
 
     @property
+    def running(self) -> str | None:
+        """"check" or "run" while one is going."""
+        return self.screen.running
+
+    @running.setter
+    def running(self, mode: str | None) -> None:
+        self.screen.running = mode
+
+    @property
     def panel(self) -> OutputPanel:
-        return cast("OutputPanel", self.app.query_one("#output"))
+        return cast("OutputPanel", self.screen.query_one("#output"))
 
     def start(self, mode: str, job: Job) -> None:
         """Hand ``job`` to a thread worker; show it running if it takes a while."""
         from tutor.core.checker import Cancel  # loaded by now, with the session
 
-        self.running, self.cancel = mode, Cancel()
+        # Set without redrawing the keys: a warm check answers before anyone could read them,
+        # and redrawing the footer meanwhile costs it ~30 ms (one CPU for both); ``_show``
+        # redraws them once the run is on screen.
+        self.screen.set_reactive(type(self.screen).running, mode)
+        self.cancel = Cancel()
         self._started, self._frame, self._printed = time.monotonic(), 0, False
         self.warming = self._shown = False
         self._output.clear()
-        self.app.run_worker(partial(job, self.cancel, self._output.append), thread=True,
-                            group="run", exclusive=True, exit_on_error=False)
-        self._timers = [self.app.set_timer(SHOW_AFTER_S, self._show)]
+        self.screen.run_worker(partial(job, self.cancel, self._output.append), thread=True,
+                               group="run", exclusive=True, exit_on_error=False)
+        self._timers = [self.screen.set_timer(SHOW_AFTER_S, self._show)]
 
     def _show(self) -> None:
         """The run is taking a while: show it, its output as it comes and how to stop it."""
@@ -71,9 +84,9 @@ class RunController:
         self._shown = True
         self.panel.start(self.running)
         self.on_show()
-        self._timers.append(self.app.set_interval(TICK_S, self._tick))
+        self._timers.append(self.screen.set_interval(TICK_S, self._tick))
         self._tick()
-        self.app.refresh_bindings()  # the keys that wait for the run dim, ctrl+c cancels
+        self.screen.refresh_bindings()  # ctrl+c cancels now; the keys that wait for it dim
 
     def warm_up_started(self) -> None:
         """The run waits for PyTorch to load in the workers: say so rather than spin."""
@@ -112,7 +125,7 @@ class RunController:
             self.cancel.cancel()
             self._show()
             self.panel.stop("Cancelling…")
-            self.app.notify(f"{VERBS_DONE.get(self.running, 'Run')} cancelled: nothing was "
+            self.screen.notify(f"{VERBS_DONE.get(self.running, 'Run')} cancelled: nothing was "
                             "recorded.", title="ctrl+c", markup=False)
 
     def abandon(self) -> None:
@@ -151,5 +164,4 @@ class RunController:
             timer.stop()
         self._timers = []
         self._drain()
-        self.running = None
-        self.app.refresh_bindings()
+        self.running = None  # the keys that waited for the run come back

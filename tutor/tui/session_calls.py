@@ -1,6 +1,7 @@
 """The session's use cases as the TUI calls them: each in a thread worker, since each may read
 or write files or run code, and each posts what the session returned as a message. None of
-them touches a widget or the app's state; the app's handlers do that on the UI thread.
+them touches a widget or the screen's state; the step screen's handlers do that on the UI
+thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.message import Message
 from tutor.tui import messages as msg
 
 if TYPE_CHECKING:  # the session loads in the opening worker, after the first frame
-    from textual.app import App
+    from textual.widget import Widget
 
     from tutor.core.checker import Cancel
     from tutor.core.runs import OutputCallback
@@ -28,10 +29,10 @@ SessionFactory = Callable[[], "Session"]
 class SessionCalls:
     """Holds the session once it is open; the autosaver writes drafts before files are read."""
 
-    def __init__(self, app: App[None], autosaver: Autosaver) -> None:
-        self.app = app
+    def __init__(self, host: Widget, autosaver: Autosaver) -> None:
+        self.host = host  # runs the workers and receives their messages
         self.autosaver = autosaver
-        self.session: Session | None = None  # set by the app when ``SessionOpened`` arrives
+        self.session: Session | None = None  # set by the screen when ``SessionOpened`` arrives
         self._started = False  # the opening worker was started
         self.warmed = False  # the first run asked whether the workers were ready
         self.opened: Session | None = None  # as soon as the worker has it, for closing
@@ -52,10 +53,10 @@ class SessionCalls:
         return self.session
 
     def _start(self, group: str, work: Callable[[], None]) -> None:
-        self.app.run_worker(work, thread=True, group=group, exclusive=True, exit_on_error=False)
+        self.host.run_worker(work, thread=True, group=group, exclusive=True, exit_on_error=False)
 
     def _post(self, message: Message) -> None:
-        self.app.post_message(message)
+        self.host.post_message(message)
 
     # ------------------------------------------------------------------ opening and moving
     def open(self, factory: SessionFactory) -> None:

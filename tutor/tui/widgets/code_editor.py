@@ -27,10 +27,10 @@ class CodeEditor(TextArea):
     # going to the line start, which Home does; shift+arrows still select). Esc leaves the
     # editor, so Tab then moves between panes instead of indenting.
     BINDINGS = [
-        Binding("escape", "app.leave_editor", "Leave editor",
+        Binding("escape", "screen.leave_editor", "Leave editor",
                 tooltip="Leave the editor (ctrl+e comes back)"),
-        Binding("f6", "app.run", "Run", show=False),
-        Binding("f7", "app.goto_error", "Error", show=False),
+        Binding("f6", "screen.run", "Run", show=False),
+        Binding("f7", "screen.goto_error", "Error", show=False),
         Binding("ctrl+a", "select_all", "Select all", show=False),
         Binding("ctrl+home", "cursor_file_start", "Start of file", show=False),
         Binding("ctrl+end", "cursor_file_end", "End of file", show=False),

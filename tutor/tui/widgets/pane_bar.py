@@ -8,7 +8,8 @@ from textual.widget import Widget
 
 
 class PaneBar(Widget):
-    """Renders ``labels``; the app sets ``active`` and handles the clicks (``app.show_pane``)."""
+    """Renders ``labels``; the step screen sets ``active`` and handles the clicks
+    (``screen.show_pane``)."""
 
     active: reactive[str] = reactive("code")
     labels: reactive[dict[str, str]] = reactive(dict, always_update=True)
@@ -18,7 +19,7 @@ class PaneBar(Widget):
         for pane, label in self.labels.items():
             text = f" {label} "
             style = "reverse bold" if pane == self.active else "dim"
-            parts.append(Content.from_markup(f"[{style} @click=app.show_pane('{pane}')]$t[/]",
+            parts.append(Content.from_markup(f"[{style} @click=screen.show_pane('{pane}')]$t[/]",
                                              t=text))
         parts.append(Content.styled("  ctrl+f switches", "dim"))
         return Content("").join(parts)

@@ -1,7 +1,8 @@
 """The step view's panes: the lesson beside the editor (or the quiz), its hints and the output.
 
-The first frame shows a loading indicator here; the panes are built right after it, since
-Markdown and TextArea (markdown-it, tree-sitter) would add a sixth of a second to it.
+The first frame shows the lesson the last run left (the first screen), or a loading
+indicator; the editor and the output are built right after it, since TextArea (tree-sitter)
+would add a tenth of a second to it.
 """
 
 from __future__ import annotations
@@ -25,21 +26,24 @@ if TYPE_CHECKING:
 
 
 class StepPanes(Horizontal):
-    """Shows the step the app hands it; the app also reaches the panes through it."""
+    """Shows the step the screen hands it; the screen also reaches the panes through it."""
 
-    built = False  # the panes are mounted (the first frame shows a placeholder)
+    built = False  # the editor and the output are mounted (not in the first frame)
+
+    def __init__(self, with_lesson: bool, *, id: str) -> None:  # noqa: A002 (Textual's name)
+        super().__init__(id=id)
+        self.with_lesson = with_lesson  # a lesson to show at once: the first screen's
 
     def compose(self) -> ComposeResult:
-        yield LoadingIndicator(id="opening")
+        if self.with_lesson:
+            yield _lesson_pane()
+        else:
+            yield LoadingIndicator(id="opening")
 
     async def build_lesson(self) -> None:
         """The lesson pane, in place of the placeholder: enough to show a lesson's text."""
-        from tutor.tui.widgets.lesson_pane import LessonPane
-
-        lesson = LessonPane(id="lesson")
-        lesson.border_title = "lesson"
         await self.remove_children()
-        await self.mount(lesson)
+        await self.mount(_lesson_pane())
 
     async def build_work(self, cursor_blink: bool) -> None:
         """The editor, the quiz, the hints and the output, beside the lesson. The editor
@@ -118,3 +122,11 @@ class StepPanes(Horizontal):
     async def show_problem(self, title: str, text: str) -> None:
         """Instead of a lesson: why there is none (a course that could not be opened)."""
         await self.lesson.show_problem(title, text)
+
+
+def _lesson_pane() -> LessonPane:
+    from tutor.tui.widgets.lesson_pane import LessonPane
+
+    lesson = LessonPane(id="lesson")
+    lesson.border_title = "lesson"
+    return lesson
