@@ -88,6 +88,21 @@ def test_check_of_another_file_and_a_traceback_with_the_learners_lines(tmp_path:
     assert verdict["line"] == 1 and "Python cannot read line 1" in verdict["error"]
 
 
+def test_json_carries_what_the_code_reported_and_prints_nothing_else(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    mine = tmp_path / "mine.py"
+    mine.write_text(SOLUTION + "print('hello')\nshow(t)\n"
+                    "for epoch in (1, 2):\n    report(epoch=epoch, loss=1 / epoch)\n")
+    for command in ("check", "run"):
+        done = tutor(home, command, "basics.compare", "--file", str(mine), "--json")
+        verdict = json.loads(done.stdout)  # only the JSON: no picture, no printed text
+        assert done.returncode == 0, done.stderr
+        assert verdict["reported"] == {"loss": {"at": [1.0, 2.0], "values": [1.0, 0.5]}}
+    mine.write_text(SOLUTION)
+    plain = tutor(home, "check", "basics.compare", "--file", str(mine), "--json")
+    assert "reported" not in json.loads(plain.stdout)
+
+
 def test_quiz_hints_solution_and_reset(tmp_path: Path) -> None:
     home = tmp_path / "home"
     everything = ("--unlock-all",)

@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 from conftest import watched_run
 
+from tutor.core import model as m
+from tutor.core.checker import Checker
+from tutor.core.checks.expect import Expect
 from tutor.core.runs import Limits, Output, Runner, RunRequest, RunResult, ValueProbe
-from tutor.core.seeing import Curves
+from tutor.core.seeing import Curves, picture
 from tutor.core.values import Reported, Shown, Tensor
 from tutor.sandbox import wire as w
 from tutor.sandbox.runner import SubprocessRunner
@@ -29,6 +32,9 @@ for epoch in range(1, 4):
 print("done", flush=True)
 t = torch.ones(2)
 """
+
+
+BATCH = "import torch\nbatch = torch.rand(8, 1, 28, 28)\n"
 
 
 def _run(runner: Runner, code: str) -> tuple[RunResult, list[Output]]:
@@ -109,3 +115,15 @@ def test_reports_become_curves_with_the_epoch_as_their_axis() -> None:
     assert list(curves.series) == ["loss"] and curves.x_name == "epoch"
     assert curves.series["loss"].at == [1.0, 2.0, 3.0]
     assert curves.summary(curves.series["loss"]) == "nan at epoch 3 (from 2)"
+
+
+def test_a_learners_picture_carries_the_steps_axis_names(warm_runner: WarmRunner) -> None:
+    step = m.CodeStep(id="s", title="S", starter="", solution=BATCH, checks=(
+        Expect(var="batch", shape=(8, 1, 28, 28), axes=("B", "C", "H", "W")),))
+    seen: list[Output] = []
+    verdict = Checker(warm_runner, device="cpu").run(step, BATCH + "show(batch)\n", "mine.py",
+                                                     seen.append)
+    assert verdict.error is None, verdict
+    (shown,) = [item for item in seen if isinstance(item, Shown)]
+    assert shown.axes == ("B", "C", "H", "W") and shown.labels[:2] == ("[0]", "[1]")
+    assert picture(shown).caption == "shape [B=8, C=1, H=28, W=28] · float32"

@@ -266,10 +266,17 @@ def choices_view(choices: Sequence[str]) -> RenderableType:
     return grid
 
 
-def _stream(args: argparse.Namespace) -> Stream | None:
+def _stream(args: argparse.Namespace) -> Stream:
+    """What the run streams: printed as it comes, or only kept for ``--json``."""
     from tutor.cli.seen import Stream
 
-    return None if getattr(args, "json", False) else Stream(sys.stdout)
+    return Stream(None if getattr(args, "json", False) else sys.stdout)
+
+
+def _with_reported(data: dict[str, Any], stream: Stream) -> dict[str, Any]:
+    """The verdict's JSON, with what ``report(...)`` sent when it sent anything."""
+    reported = stream.reported()
+    return {**data, "reported": reported} if reported else data
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -285,16 +292,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdict = attempt.verdict
     shown: list[RenderableType | str] = [
         render.verdict_view(verdict, step.title, figures(step, verdict))]
-    if stream is not None and stream.curves:
+    if stream.curves:
         shown += ["", *stream.sparklines()]
-    if stream is not None and stream.shapes and getattr(args, "shapes", False):
+    if stream.shapes and getattr(args, "shapes", False):
         from tutor.drawing import ShapesView
 
         shown += ["", ShapesView(stream.shapes)]
     if verdict.passed:
         shown += ["", f"Next: pytorch-tutor show {attempt.next_step}" if attempt.next_step
                   else "That was the last step. Well done!"]
-    emit(args, verdict.to_json(), *shown)
+    emit(args, _with_reported(verdict.to_json(), stream), *shown)
     if attempt.not_saved and verdict.passed:
         return not_saved(f"this pass was not recorded: {attempt.not_saved}")
     return EXIT_OK if verdict.passed or verdict.skipped else EXIT_FAIL
@@ -310,9 +317,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     stream = _stream(args)
     verdict = session.run(args.step, file=args.file, on_output=stream)
     if getattr(args, "json", False):
-        emit(args, verdict.to_json(), "")
+        emit(args, _with_reported(verdict.to_json(), stream), "")
         return EXIT_FAIL if verdict.error else EXIT_OK
-    if stream is not None and stream.shapes:
+    if stream.shapes:
         from tutor.drawing import ShapesView
 
         render.out("", ShapesView(stream.shapes))

@@ -18,14 +18,18 @@ SPARK_WIDTH = 40
 
 
 class Stream:
-    """An ``on_output`` for the session: call it with what the run sent."""
+    """An ``on_output`` for the session: call it with what the run sent. Without ``out``
+    (``--json``) it prints nothing and only keeps the progress and the shapes."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO | None) -> None:
         self.out = out
         self.curves = Curves()
         self.shapes = Shapes()
 
     def __call__(self, item: Output) -> None:
+        if self.out is None:
+            self._keep(item)
+            return
         if isinstance(item, str):
             self.out.write(visible_output(item))  # shown, never obeyed by the terminal
         elif isinstance(item, Reported):
@@ -37,6 +41,17 @@ class Stream:
 
             render.out(PictureView(picture(item)), stream=self.out)
         self.out.flush()
+
+    def _keep(self, item: Output) -> None:
+        if isinstance(item, Reported):
+            self.curves.add(item)
+        elif isinstance(item, Shapes):
+            self.shapes = item
+
+    def reported(self) -> dict[str, dict[str, list[float]]]:
+        """Each reported series for ``--json``: ``{"loss": {"at": [1, 2], "values": [...]}}``."""
+        return {s.name: {"at": list(s.at), "values": list(s.values)}
+                for s in self.curves.series.values()}
 
     def sparklines(self) -> list[str]:
         """``loss      █▅▃▂▁  0.31 at epoch 5 (from 2.3)``, one line per reported series."""

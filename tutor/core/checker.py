@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutor.core import datasets, devices, judging, plan, repairs
+from tutor.core import datasets, devices, judging, plan, repairs, seeing
 from tutor.core import model as m
 from tutor.core.checks import Outcome
 from tutor.core.progress import default_data_dir
@@ -220,6 +220,8 @@ class Checker:
                on_output: OutputCallback | None, judge: bool = False,
                probes: bool = True) -> RunHandle:
         seen = role == "learner" and on_output is not None
+        if seen and on_output is not None:  # the learner's pictures carry the step's axes
+            on_output = seeing.naming_axes(on_output, seeing.declared_axes(step.checks))
         request = RunRequest(
             role=role, code=code, filename=filename, setup=step.setup,
             probes=plan.probes_for(step) if probes else (),

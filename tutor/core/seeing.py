@@ -10,13 +10,15 @@ knows about colours or terminals.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeVar
 
 from tutor.core.values import Reported, Shown
 
 Kind = Literal["row", "heat", "image", "grid"]
+Item = TypeVar("Item")  # what a run streams: text, pictures, progress
 IMAGE_SIDE = 8  # both sides at least this long: a picture rather than a table of numbers
 X_NAMES = ("epoch", "step", "batch", "iteration")  # a reported name that counts, not measures
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -72,6 +74,7 @@ def picture(shown: Shown) -> Picture:
         kind = "image" if _image_like(data.shape) and not shown.names else "heat"
     else:
         labels = shown.labels or tuple(f"[{i}]" for i in range(data.shape[0]))
+        labels = tuple(_named_label(label, shown) for label in labels)
         slices = tuple(Slice(tuple(_floats(row) for row in panel), label)
                        for panel, label in zip(data, labels, strict=False))
         kind = "grid" if len(slices) > 1 else "image" if _image_like(data.shape) else "heat"
@@ -110,13 +113,54 @@ def confused_most(panel: Slice, rows: Sequence[str], columns: Sequence[str],
 def caption(shown: Shown, panels: int) -> str:
     """``images · shape [64, 1, 28, 28] · float32 · 16 of 64 shown · every 2nd value``."""
     parts = [shown.title] if shown.title else []
-    parts += [f"shape [{', '.join(map(str, shown.shape))}]", shown.dtype]
+    sizes = (f"{name}={n}" for name, n in zip(shown.axes, shown.shape, strict=True)) \
+        if len(shown.axes) == len(shown.shape) else map(str, shown.shape)
+    parts += [f"shape [{', '.join(sizes)}]", shown.dtype]
     total = math.prod(shown.shape[:-2]) if len(shown.shape) > 2 else 1
     if panels < total:
         parts.append(f"{panels} of {total} shown")
     if shown.every > 1:
         parts.append(f"every {_ordinal(shown.every)} value")
     return " · ".join(parts)
+
+
+def declared_axes(checks: Iterable[object]) -> tuple[tuple[str, ...], ...]:
+    """The axis names a step's checks declare (``axes: [B, C, H, W]``), each once."""
+    found: list[tuple[str, ...]] = []
+    for check in checks:
+        axes = tuple(getattr(check, "axes", ()) or ())
+        if axes and axes not in found:
+            found.append(axes)
+    return tuple(found)
+
+
+def naming_axes(on_output: Callable[[Item], None],
+                declared: Sequence[tuple[str, ...]]) -> Callable[[Item], None]:
+    """``on_output`` with the step's axis names put on each ``show(x)`` whose rank one of
+    them fits: only when exactly one fits, so a name is never a guess."""
+    if not declared:
+        return on_output
+
+    def named(item: Item) -> None:
+        if isinstance(item, Shown) and not item.axes:
+            fitting = {axes for axes in declared if len(axes) == len(item.shape)}
+            if len(fitting) == 1:
+                item = replace(item, axes=fitting.pop())
+        on_output(item)
+
+    return named
+
+
+def _named_label(label: str, shown: Shown) -> str:
+    """A panel's ``[3]`` as ``B=3`` when the axes are named: the indices are those of the
+    leading axes longer than 1 (the worker drops the others)."""
+    if len(shown.axes) != len(shown.shape) or len(shown.shape) < 3:
+        return label
+    indices = re.findall(r"\d+", label)
+    counted = [name for name, n in zip(shown.axes[:-2], shown.shape[:-2], strict=True) if n > 1]
+    if not indices or len(indices) != len(counted):
+        return label
+    return " ".join(f"{name}={i}" for name, i in zip(counted, indices, strict=True))
 
 
 def _image_like(shape: Sequence[int]) -> bool:

@@ -191,6 +191,7 @@ class Shown:
     labels: tuple[str, ...] = ()
     every: int = 1
     names: tuple[str, ...] = ()  # a 2-D tensor's row (and column) names, e.g. classes
+    axes: tuple[str, ...] = ()  # one name per axis of ``shape`` (the step's), e.g. B, C, H, W
 
 
 @dataclass(frozen=True)
