@@ -345,3 +345,21 @@ async def test_the_first_check_says_it_is_warming_up_and_times_the_real_wait(tmp
         await settle(pilot)
         took = float(text_of(status).split(" in ")[1].split(" s")[0])
         assert took >= 1.0  # the learner's whole wait, not the run's own time
+
+
+async def test_warming_up_gives_way_to_checking_once_the_code_runs(tmp_path, warm_runner):
+    slow = SlowStart(warm_runner, delay_s=1.0)
+    app = build_app(slow, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        app.step_screen.editor.replace(SLEEPER, (0, 0), app.step_screen.editor.document.end)
+        slow.ready.clear()
+        await pilot.press("ctrl+r")
+        output = app.query_one(OutputPanel)
+        status = output.query_one("#run-status")
+        await wait_for(pilot, lambda: "Warming up PyTorch" in text_of(status))
+        await wait_for(pilot, lambda: "started" in "".join(output.query_one("#log").lines))
+        await wait_for(pilot, lambda: "Checking…" in text_of(status))
+        assert "Warming up" not in text_of(status)
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: app.step_screen.running is None)

@@ -143,6 +143,8 @@ class RunController:
     def _drain(self) -> None:
         """Text to the log, pictures and progress to the panel's figures, in their order."""
         chunks: list[str] = []
+        if self._output:
+            self.warming = False  # the code runs: PyTorch has loaded
         while self._output:
             item = self._output.popleft()
             if isinstance(item, str):
