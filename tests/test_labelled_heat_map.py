@@ -7,8 +7,10 @@ import io
 
 import numpy as np
 import pytest
+from conftest import watched_run
 from rich.console import Console
 
+from tutor.core.runs import Limits, RunRequest
 from tutor.core.seeing import confused_most, picture
 from tutor.core.values import Shown
 from tutor.drawing import PictureView
@@ -67,3 +69,28 @@ def test_names_cross_the_wire_and_are_capped() -> None:
                             names=["x"] * (w.SHOWN_NAMES + 1)), [blob])
     with pytest.raises(w.FrameError):
         w.read_streamed(io.BytesIO(framed), 1 << 20)
+
+
+def test_a_batch_shows_each_image_under_its_own_name() -> None:
+    images = np.zeros((4, 28, 28), np.float32)
+    panels = ("[0]", "[1]", "[2]", "[3]")
+    named = picture(Shown(images, (64, 1, 28, 28), "float32", "", panels, 1, CLASSES * 7,
+                          ("B", "C", "H", "W")))
+    assert [s.label for s in named.slices] == ["T-shirt/top", "Trouser", "Pullover", "Dress"]
+    short = picture(Shown(images, (64, 1, 28, 28), "float32", "", panels, 1, ("a", "b")))
+    assert [s.label for s in short.slices] == list(panels)  # a name missing: none is given
+    both = picture(Shown(images, (2, 2, 28, 28), "float32", "", ("[0,0]", "[0,1]", "[1,0]",
+                                                                   "[1,1]"), 1, ("a", "b")))
+    assert both.slices[1].label == "[0,1]"  # two axes counted: a name would be a guess
+
+
+def test_a_batchs_labels_tensor_names_its_images_through_the_worker(warm_runner) -> None:
+    code = ("import torch\nimages = torch.rand(100, 1, 28, 28)\n"
+            "labels = torch.arange(100) % 10\nshow(images, labels=labels)\n")
+    result, seen = watched_run(warm_runner, RunRequest(role="learner", code=code,
+                                                       filename="/work/mine.py",
+                                                       limits=Limits(timeout_s=15)))
+    assert result.ok, (result.status, result.error)
+    (shown,) = [item for item in seen if isinstance(item, Shown)]
+    assert len(shown.names) == w.SHOWN_NAMES and shown.names[:3] == ("0", "1", "2")
+    assert [s.label for s in picture(shown).slices][:11] == [str(i % 10) for i in range(11)]

@@ -42,27 +42,30 @@ def test_image_like_tensors_are_pictures_and_small_ones_heat_maps() -> None:
     assert cut.caption == "shape [1000, 1000] · float32 · every 8th value"
 
 
-def test_a_tensor_shows_with_the_steps_axis_names_when_exactly_one_fits() -> None:
+def test_a_shown_variable_gets_the_axis_names_its_checks_give_it() -> None:
     checks = (Expect(var="batch", shape=(4, 1, 28, 28), axes=("B", "C", "H", "W")),
-              Compare(var="image", axes=("C", "H", "W")), Compare(var="x", axes=("B", "C", "H", "W")),
-              Compare(var="pair", axes=("rows", "cols")), Compare(var="other", axes=("i", "j")))
+              Compare(var="image", axes=("C", "H", "W")), Compare(var="batch", axes=("x",)),
+              Compare(var="plain"))
     declared = declared_axes(checks)
-    assert declared == (("B", "C", "H", "W"), ("C", "H", "W"), ("rows", "cols"), ("i", "j"))
+    assert declared == {"batch": ("B", "C", "H", "W"), "image": ("C", "H", "W")}
     seen: list[Shown] = []
     send = naming_axes(seen.append, declared)
-    batch = Shown(np.stack([disc()] * 4), (4, 1, 28, 28), "float32", "", ("[0]", "[1]", "[2]", "[3]"))
+    panels = ("[0]", "[1]", "[2]", "[3]")
+    batch = Shown(np.stack([disc()] * 4), (4, 1, 28, 28), "float32", "", panels,
+                  held_by=("batch",))
     send(batch)
-    send(Shown(disc()[None], (1, 28, 28), "float32"))
-    send(Shown(np.zeros((2, 3), np.float32), (2, 3), "float32"))  # two names fit: none given
-    send(Shown(np.zeros(3, np.float32), (3,), "float32"))  # none fits
-    assert [s.axes for s in seen] == [("B", "C", "H", "W"), ("C", "H", "W"), (), ()]
+    send(Shown(disc()[None], (1, 28, 28), "float32", held_by=("first", "image")))
+    send(replace(batch, held_by=()))  # show(batch[:4]): no variable holds it
+    send(replace(batch, held_by=("weights",)))  # a 4-D tensor the checks say nothing about
+    send(Shown(disc(), (28, 28), "float32", held_by=("image",)))  # image's names do not fit
+    assert [s.axes for s in seen] == [("B", "C", "H", "W"), ("C", "H", "W"), (), (), ()]
     grid = picture(seen[0])
     assert grid.caption == "shape [B=4, C=1, H=28, W=28] · float32"
     assert [s.label for s in grid.slices] == ["B=0", "B=1", "B=2", "B=3"]
     both = Shown(np.zeros((4, 5, 5), np.float32), (2, 2, 5, 5), "float32", "",
                  ("[0,0]", "[0,1]", "[1,0]", "[1,1]"), axes=("B", "C", "H", "W"))
     assert [s.label for s in picture(both).slices][1:3] == ["B=0 C=1", "B=1 C=0"]
-    unnamed = picture(replace(seen[0], axes=()))
+    unnamed = picture(seen[2])
     assert unnamed.caption == "shape [4, 1, 28, 28] · float32" and unnamed.slices[3].label == "[3]"
     assert "B=3" in "\n".join(drawn(PictureView(grid), colour=False))
 

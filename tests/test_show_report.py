@@ -121,9 +121,11 @@ def test_a_learners_picture_carries_the_steps_axis_names(warm_runner: WarmRunner
     step = m.CodeStep(id="s", title="S", starter="", solution=BATCH, checks=(
         Expect(var="batch", shape=(8, 1, 28, 28), axes=("B", "C", "H", "W")),))
     seen: list[Output] = []
-    verdict = Checker(warm_runner, device="cpu").run(step, BATCH + "show(batch)\n", "mine.py",
-                                                     seen.append)
+    code = BATCH + "show(batch)\nshow(batch[:2])\n"
+    verdict = Checker(warm_runner, device="cpu").run(step, code, "mine.py", seen.append)
     assert verdict.error is None, verdict
-    (shown,) = [item for item in seen if isinstance(item, Shown)]
-    assert shown.axes == ("B", "C", "H", "W") and shown.labels[:2] == ("[0]", "[1]")
+    shown, cut = [item for item in seen if isinstance(item, Shown)]
+    assert cut.held_by == () and cut.axes == ()  # an expression: no variable, no names
+    assert shown.held_by == ("batch",) and shown.axes == ("B", "C", "H", "W")
     assert picture(shown).caption == "shape [B=8, C=1, H=28, W=28] · float32"
+    assert picture(shown).slices[1].label == "B=1"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from test_tui_support import SOLUTION, paste, screen_text, settle, text_of, wait_for
 
+from tutor.drawing import HALF
 from tutor.tui.widgets.output_panel import OutputPanel
 
 TRAINING = """\
@@ -51,9 +52,23 @@ async def test_a_shown_tensor_stays_with_the_verdict_and_goes_with_the_next_run(
         await pilot.press("f6")
         await settle(pilot)
         seen = app.query_one(OutputPanel).query_one("#seen")
-        await wait_for(pilot, lambda: "t · shape [2, 3] · float32" in text_of(seen))
+        await wait_for(pilot, lambda: "t · shape [rows=2, cols=3] · float32" in text_of(seen))
         assert "Ran" in text_of(app.query_one("#run-status"))
         paste(app, SOLUTION)
         await pilot.press("f6")
         await settle(pilot)
         await wait_for(pilot, lambda: not seen.display)
+
+
+async def test_with_no_color_a_picture_is_a_ramp_of_characters(build, monkeypatch):
+    """Textual greys its output itself; the picture must not hang on colours that a
+    terminal without colour drops."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        paste(app, "import torch\nt = torch.linspace(0, 1, 784).reshape(28, 28)\nshow(t)\n")
+        await pilot.press("f6")
+        seen = app.query_one(OutputPanel).query_one("#seen")
+        await wait_for(pilot, lambda: "28] · float32" in text_of(seen))
+        assert HALF not in text_of(seen) and "@" in text_of(seen) and "." in text_of(seen)

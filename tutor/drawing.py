@@ -10,6 +10,7 @@ so a picture still reads. Imports Rich and the core only: the TUI and the CLI sh
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,11 @@ SERIES_STYLES = ("cyan", "magenta", "yellow", "green", "blue", "red")
 
 
 def has_colour(console: Console) -> bool:
-    return not console.no_color and console.color_system is not None
+    """Whether colours carry the picture. ``NO_COLOR`` is read from the environment too:
+    Textual renders through a colour console and only greys its output at the end, where
+    half blocks in greys would show nothing on a terminal that drops colour."""
+    return (not console.no_color and console.color_system is not None
+            and "NO_COLOR" not in os.environ)
 
 
 def grey(shade: float | None) -> Color:

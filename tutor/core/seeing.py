@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
 
@@ -74,7 +74,8 @@ def picture(shown: Shown) -> Picture:
         kind = "image" if _image_like(data.shape) and not shown.names else "heat"
     else:
         labels = shown.labels or tuple(f"[{i}]" for i in range(data.shape[0]))
-        labels = tuple(_named_label(label, shown) for label in labels)
+        labels = _panel_names(labels, shown) or tuple(_named_label(label, shown)
+                                                      for label in labels)
         slices = tuple(Slice(tuple(_floats(row) for row in panel), label)
                        for panel, label in zip(data, labels, strict=False))
         kind = "grid" if len(slices) > 1 else "image" if _image_like(data.shape) else "heat"
@@ -124,31 +125,45 @@ def caption(shown: Shown, panels: int) -> str:
     return " · ".join(parts)
 
 
-def declared_axes(checks: Iterable[object]) -> tuple[tuple[str, ...], ...]:
-    """The axis names a step's checks declare (``axes: [B, C, H, W]``), each once."""
-    found: list[tuple[str, ...]] = []
+def declared_axes(checks: Iterable[object]) -> dict[str, tuple[str, ...]]:
+    """The axis names a step's checks give their variables (``compare: images`` with
+    ``axes: [B, C, H, W]``)."""
+    found: dict[str, tuple[str, ...]] = {}
     for check in checks:
-        axes = tuple(getattr(check, "axes", ()) or ())
-        if axes and axes not in found:
-            found.append(axes)
-    return tuple(found)
+        var, axes = getattr(check, "var", ""), tuple(getattr(check, "axes", ()) or ())
+        if var and axes:
+            found.setdefault(var, axes)
+    return found
 
 
 def naming_axes(on_output: Callable[[Item], None],
-                declared: Sequence[tuple[str, ...]]) -> Callable[[Item], None]:
-    """``on_output`` with the step's axis names put on each ``show(x)`` whose rank one of
-    them fits: only when exactly one fits, so a name is never a guess."""
+                declared: Mapping[str, tuple[str, ...]]) -> Callable[[Item], None]:
+    """``on_output`` with the step's axis names put on each ``show(x)`` of a variable the
+    checks name axes for (``show(images)``), when they fit its rank; ``show(images[0])``
+    or another tensor keeps plain indices: a name is never a guess."""
     if not declared:
         return on_output
 
     def named(item: Item) -> None:
         if isinstance(item, Shown) and not item.axes:
-            fitting = {axes for axes in declared if len(axes) == len(item.shape)}
+            fitting = {declared[name] for name in item.held_by
+                       if len(declared.get(name, ())) == len(item.shape)}
             if len(fitting) == 1:
                 item = replace(item, axes=fitting.pop())
         on_output(item)
 
     return named
+
+
+def _panel_names(labels: Sequence[str], shown: Shown) -> tuple[str, ...]:
+    """``show(images, labels=...)``: each image under its own name (its class), when the
+    panels run along one axis and there is a name for each one shown."""
+    if not shown.names or len([n for n in shown.shape[:-2] if n > 1]) != 1:
+        return ()
+    indices = [re.findall(r"\d+", label) for label in labels]
+    if any(len(found) != 1 or int(found[0]) >= len(shown.names) for found in indices):
+        return ()
+    return tuple(shown.names[int(found[0])] for found in indices)
 
 
 def _named_label(label: str, shown: Shown) -> str:

@@ -192,6 +192,7 @@ class Shown:
     every: int = 1
     names: tuple[str, ...] = ()  # a 2-D tensor's row (and column) names, e.g. classes
     axes: tuple[str, ...] = ()  # one name per axis of ``shape`` (the step's), e.g. B, C, H, W
+    held_by: tuple[str, ...] = ()  # the learner's variables that held the tensor, e.g. images
 
 
 @dataclass(frozen=True)

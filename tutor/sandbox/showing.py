@@ -11,7 +11,9 @@ decides how they look.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from tutor.sandbox import wire as w
@@ -35,8 +37,9 @@ class Sight:
         def show(x: Any, title: str = "", labels: Any = None) -> None:
             """Draw a tensor in the tutor: a row (1-D), a heat map (2-D), a grid of slices
             (3-D, 4-D); image-like tensors ([28, 28], [B, 1, 28, 28]) as pictures.
-            ``labels``: names of a 2-D tensor's rows and columns (class names)."""
-            sight.show(x, title, labels)
+            ``labels``: names of a 2-D tensor's rows and columns (class names), or one
+            per image of a batch (its labels, or their class names)."""
+            sight.show(x, title, labels, _holders(x, sys._getframe(1)))
 
         def report(**values: Any) -> None:
             """Plot progress in the tutor: ``report(epoch=1, loss=0.52, accuracy=0.81)``."""
@@ -44,8 +47,9 @@ class Sight:
 
         return {"show": show, "report": report}
 
-    def show(self, x: Any, title: str = "", labels: Any = None) -> None:
-        header, blob = shown(self.torch, x, str(title), _names(labels))
+    def show(self, x: Any, title: str = "", labels: Any = None,
+             held_by: list[str] | None = None) -> None:
+        header, blob = shown(self.torch, x, str(title), _names(labels), held_by)
         if self.shown < w.SHOWN_PER_RUN:
             self.shown += 1
             self.send(w.pack(header, [blob]))
@@ -70,19 +74,28 @@ def _number(name: str, value: Any) -> float | str:
     return number if math.isfinite(number) else str(number)
 
 
+def _holders(x: Any, frame: FrameType) -> list[str]:
+    """The caller's variables bound to ``x`` itself (``show(images)``: images), so the
+    tutor can name its axes as the step's checks name that variable's."""
+    found: list[str] = []
+    for scope in (frame.f_locals, frame.f_globals):
+        found += [name for name, value in list(scope.items())
+                  if value is x and name not in found and not name.startswith("_")]
+    return [name[:32] for name in found[:w.SHOWN_HOLDERS]]
+
+
 def _names(labels: Any) -> list[str]:
     if labels is None:
         return []
     if isinstance(labels, str) or not hasattr(labels, "__iter__"):
         raise TypeError("show(labels=...) takes a list of names, e.g. the class names")
-    names = [str(label)[:32] for label in labels]
-    if len(names) > w.SHOWN_NAMES:
-        raise ValueError(f"show(labels=...) takes at most {w.SHOWN_NAMES} names")
-    return names
+    # a batch's labels tensor gives its numbers; beyond SHOWN_NAMES none would be drawn
+    return [str(label.item() if hasattr(label, "item") else label)[:32]
+            for label, _ in zip(labels, range(w.SHOWN_NAMES), strict=False)]
 
 
-def shown(torch: Any, x: Any, title: str,
-          names: list[str] | None = None) -> tuple[w.Shown, bytes]:
+def shown(torch: Any, x: Any, title: str, names: list[str] | None = None,
+          held_by: list[str] | None = None) -> tuple[w.Shown, bytes]:
     """The message for ``show(x)`` and its one blob: float32 values, cut down to fit."""
     if not isinstance(x, torch.Tensor):
         try:
@@ -111,7 +124,8 @@ def shown(torch: Any, x: Any, title: str,
     blob = data.tobytes()
     tensor = w.TensorV(dtype="float32", shape=list(data.shape), blob=0)
     return w.Shown(data=tensor, shape=shape, dtype=dtype[:32], title=title[:64],
-                   labels=labels, every=every, names=names or []), blob
+                   labels=labels, every=every, names=names or [],
+                   held_by=held_by or []), blob
 
 
 def _stride(sides: list[int], budget: int) -> int:

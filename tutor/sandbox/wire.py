@@ -274,6 +274,7 @@ class Measured(Header, tag="measured"):
 SHOWN_VALUES = 16384  # float32 values of one picture (64 KiB)
 SHOWN_PANELS = 16  # 2-D slices of a 3-D or 4-D tensor
 SHOWN_NAMES = 64  # names of a heat map's rows or columns (show(x, labels=...))
+SHOWN_HOLDERS = 8  # the learner's variables that hold a shown tensor
 SHOWN_PER_RUN = 32  # pictures a run may send; later ones are dropped
 REPORTED_SERIES = 8  # values of one ``report(...)``
 REPORTED_PER_RUN = 5000  # reports a run may send; later ones are dropped
@@ -291,6 +292,7 @@ class Shown(Header, tag="shown"):
     labels: Annotated[list[Short], msgspec.Meta(max_length=SHOWN_PANELS)] = []
     names: Annotated[list[Short], msgspec.Meta(max_length=SHOWN_NAMES)] = []  # of the axes
     every: Annotated[int, msgspec.Meta(ge=1)] = 1
+    held_by: Annotated[list[Short], msgspec.Meta(max_length=SHOWN_HOLDERS)] = []  # variables
 
 
 class Reported(Header, tag="reported"):
@@ -409,7 +411,8 @@ def event_value(header: Shown | Reported | Shapes, blobs: list[bytes]) -> v.Even
     assert values is not None
     return v.Shown(values, tuple(header.shape), header.dtype, v.plain_text(header.title),
                    tuple(v.plain_text(label) for label in header.labels), header.every,
-                   tuple(v.plain_text(name) for name in header.names))
+                   tuple(v.plain_text(name) for name in header.names),
+                   held_by=tuple(v.plain_text(name) for name in header.held_by))
 
 
 def _shapes(header: Shapes) -> v.Shapes:
