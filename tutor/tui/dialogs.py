@@ -30,7 +30,7 @@ RESET: Question = (
 
 
 class Dialogs:
-    """Pushes one dialog at a time; the callbacks say what the app does with the answer."""
+    """Pushes one dialog at a time; the callbacks say what the step screen does with the answer."""
 
     def __init__(self, host: Widget) -> None:
         self.host = host  # the step screen; its app shows what this does

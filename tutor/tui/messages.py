@@ -1,9 +1,8 @@
-"""Events that workers post to the app, which owns every change to the screen.
+"""Events that workers post to the step screen, which owns every change to what it shows.
 
 Work flows as a pipeline: ``SessionOpened -> StepLoaded -> (CodeSaved | WarmingUp ->
-CheckFinished ...)``.
-Each carries what the session returned, as it returned it: the app replaces its state from
-these values and never patches it by hand.
+CheckFinished ...)``. Each carries what the session returned, as it returned it: the screen
+replaces its state from these values and never patches it by hand.
 """
 
 from __future__ import annotations

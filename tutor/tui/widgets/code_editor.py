@@ -41,7 +41,7 @@ class CodeEditor(TextArea):
 
     @dataclass
     class Edited(Message):
-        """The text now differs from what was loaded; the app saves it after a pause."""
+        """The text now differs from what was loaded; the step screen saves it after a pause."""
 
         editor: CodeEditor
 

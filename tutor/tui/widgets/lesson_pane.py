@@ -58,7 +58,7 @@ class LessonPane(VerticalScroll):
             return
         if step_id == self._figures_of:
             return
-        source = self.draw_figures  # set by the app once the session is open
+        source = self.draw_figures  # set by the step screen once the session is open
         if source is None:
             return
         self._figures_of = step_id

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class StepHeader(Horizontal):
-    """Shows the app's ``TutorState``; the app sets it, it never asks for anything."""
+    """Shows the step screen's ``TutorState``; the screen sets it, it never asks for anything."""
 
     def compose(self) -> ComposeResult:
         yield Label("pytorch-tutor · opening the course…", id="where")
