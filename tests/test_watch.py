@@ -141,10 +141,14 @@ def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys)
             _thread.interrupt_main()
 
     monkeypatch.setattr(Watcher, "_stream", stream)
+    # A check that ends without the interrupt must fail the test, not wait for a save
+    # forever (stdin is not a terminal here).
+    monkeypatch.setattr(Watcher, "_wait", lambda *args: False)
     started = time.monotonic()
     code = cli.main(["--lessons", str(FIXTURE_COURSE), "--device", "cpu", "--workspace",
                      str(workspace), "watch"])
-    assert code == 0
-    assert cancelled  # the run was stopped, not left to finish its two minutes
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert cancelled, out  # the run was stopped, not left to finish its two minutes
     assert time.monotonic() - started < 100
-    assert "Stopped watching" in capsys.readouterr().out
+    assert "Stopped watching" in out
