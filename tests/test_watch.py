@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import io
+import signal
 import threading
 import time
 
@@ -126,7 +127,11 @@ def test_the_last_step_ends_the_course(session_for):
     assert "That was the last step of the course" in out.getvalue()
 
 
-def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys):
+def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys, request):
+    # ctrl+c is SIGINT's default handler; a job started in the background (a CI's runner,
+    # `cmd &`) inherits SIGINT ignored, and interrupt_main() then does nothing
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     workspace = tmp_path / "ws"
     session = open_session(lessons=FIXTURE_COURSE, device="cpu", workspace=workspace)
     session.file_of("basics.compare").write_text(
@@ -141,8 +146,8 @@ def test_ctrl_c_exits_cleanly_and_cancels_the_run(tmp_path, monkeypatch, capsys)
             _thread.interrupt_main()
 
     monkeypatch.setattr(Watcher, "_stream", stream)
-    # A check that ends without the interrupt must fail the test, not wait for a save
-    # forever (stdin is not a terminal here).
+    # a check that ends without the interrupt must fail the test, not wait for a save
+    # forever (stdin is not a terminal here)
     monkeypatch.setattr(Watcher, "_wait", lambda *args: False)
     started = time.monotonic()
     code = cli.main(["--lessons", str(FIXTURE_COURSE), "--device", "cpu", "--workspace",
