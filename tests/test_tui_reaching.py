@@ -16,6 +16,7 @@ from test_tui_support import (
     SOLUTION,
     STARTER,
     build_app,
+    paste,
     screen_text,
     settle,
     text_of,
@@ -363,3 +364,30 @@ async def test_warming_up_gives_way_to_checking_once_the_code_runs(tmp_path, war
         assert "Warming up" not in text_of(status)
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: app.step_screen.running is None)
+
+
+async def test_the_outputs_border_says_how_each_run_went(build):
+    """Failed, passed, running and nothing printed are classes of the output panel, set
+    together when a run ends and cleared when another step opens."""
+    app = build()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        output = app.query_one(OutputPanel)
+        await pilot.press("ctrl+r")  # the untouched starter
+        await wait_for(pilot, lambda: output.has_class("-failed"))
+        assert not output.has_class("-passed") and not output.has_class("-running")
+        paste(app, SOLUTION)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: output.has_class("-passed"))
+        assert not output.has_class("-failed") and output.has_class("-quiet")
+        await pilot.press("escape")  # the passed dialog: stay on the step
+        paste(app, SLEEPER)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: output.has_class("-running"))
+        assert not output.has_class("-passed")
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: not output.has_class("-running"))
+        app.step_screen.go_to("basics.call")
+        await wait_for(pilot, lambda: app.step_screen.state.step_id == "basics.call")
+        await settle(pilot)
+        assert not {"-running", "-passed", "-failed", "-quiet"} & set(output.classes)

@@ -102,7 +102,7 @@ class RunController:
         mode = self.running or mode
         waited = time.monotonic() - self._started
         if not self._shown:
-            self.panel.clear()  # the last verdict goes; this one replaces it at once
+            self.panel.clear(state=False)  # the last verdict goes; this one replaces it
             self.on_show()
         self._stop()
         if cancelled:

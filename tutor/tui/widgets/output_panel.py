@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 VERBS = {"check": "Checking", "run": "Running"}
+STATE_CLASSES = {"-running", "-passed", "-failed", "-quiet"}  # the border says how it went
 PICTURES_KEPT = 2  # the latest pictures a run showed, above what it printed
 
 
@@ -53,7 +54,8 @@ class OutputPanel(Vertical):
     def has_verdict(self) -> bool:
         return bool(self.query_one("#verdict-scroll").display)
 
-    def clear(self) -> None:
+    def clear(self, state: bool = True) -> None:
+        """Empty the panel; ``state=False`` keeps the border's state for ``finish`` to set."""
         self._curves = Curves()
         self._pictures = []
         self.query_one("#seen").display = False
@@ -62,11 +64,19 @@ class OutputPanel(Vertical):
         self._verdict(None)
         self.query_one("#log", Log).clear()
         self.query_one("#log", Log).border_title = "printed"
-        self.set_class(False, "-running", "-passed", "-failed", "-quiet")
+        if state:
+            self._state_classes()
+
+    def _state_classes(self, *shown: str) -> None:
+        """The run's state as classes, changed in one go: each change restyles the panel
+        and everything in it (~5 ms), on the way from the key press to the verdict."""
+        wanted = (set(self.classes) - STATE_CLASSES) | set(shown)
+        if wanted != set(self.classes):
+            self.set_classes(wanted)
 
     def start(self, mode: str) -> None:
-        self.clear()
-        self.add_class("-running")
+        self.clear(state=False)
+        self._state_classes("-running")
         self.tick(mode, 0, None)
 
     def tick(self, mode: str, frame: int, elapsed_s: float | None, warming: bool = False) -> None:
@@ -101,20 +111,20 @@ class OutputPanel(Vertical):
                figures: Sequence[Figure] = ()) -> None:
         """Show the verdict; ``printed`` says whether the output was already streamed;
         ``waited_s`` is how long the learner waited for it (None: timings are off)."""
-        self.remove_class("-running")
         if not printed and verdict.stdout:
             self.write(verdict.stdout)
         if verdict.stderr.strip():  # after the output: the two streams arrive apart
             self.write(f"{'' if self._ends_line() else chr(10)}── stderr ──\n{verdict.stderr}")
         self._status(_headline(mode, verdict, waited_s))
         quiet = not any(self.query_one("#log", Log).lines)
-        self.set_class(quiet, "-quiet")  # nothing printed: the verdict gets the room
         self.query_one("#log", Log).border_title = "printed: nothing" if quiet else "printed"
         colours = _Colours(self.app.get_css_variables())
         self._verdict(_details(verdict, figures, colours))
-        self.set_class(mode == "check" and verdict.passed, "-passed")
-        self.set_class(bool(verdict.error) or (mode == "check" and not verdict.passed
-                                               and not verdict.skipped), "-failed")
+        passed = mode == "check" and verdict.passed
+        failed = bool(verdict.error) or (mode == "check" and not verdict.passed
+                                         and not verdict.skipped)
+        self._state_classes(*(name for name, on in (("-quiet", quiet), ("-passed", passed),
+                                                    ("-failed", failed)) if on))
 
     def _ends_line(self) -> bool:
         log = self.query_one("#log", Log)
