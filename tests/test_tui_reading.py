@@ -174,7 +174,8 @@ async def test_hints_have_a_panel_under_the_code_rendered_and_kept(build):
         await settle(pilot)
         await pilot.press("ctrl+t")
         await settle(pilot)
-        assert app.step_screen.panes.pane == "code"  # narrow: the hint shows beside the code it is for
+        # narrow: the hint shows beside the code it is for
+        assert app.step_screen.panes.pane == "code"
         text = screen_text(app)
         assert "Use torch.arange." in text and "`" not in text.split("hint 1/2")[1]
         assert not app._notifications  # no toast over the output

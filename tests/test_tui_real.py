@@ -46,7 +46,8 @@ def driven(tmp_path: Path, home: Path) -> Driven:
 async def finished(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, TutorApp)
-    await wait_for(pilot, lambda: app.step_screen.runs.running is None and app.step_screen.state.verdict is not None,
+    step = app.step_screen
+    await wait_for(pilot, lambda: step.running is None and step.state.verdict is not None,
                    timeout=120)
     await settle(pilot)
 

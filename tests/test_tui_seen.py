@@ -36,7 +36,8 @@ async def test_a_running_steps_curve_grows_as_it_reports(build):
         await wait_for(pilot, lambda: "at epoch 1" in text_of(seen), timeout=60)
         assert app.step_screen.runs.running == "check" and seen.display
         await wait_for(pilot, lambda: "at epoch 2" in text_of(seen), timeout=60)
-        assert app.step_screen.runs.running == "check"  # still running: the curve grew while it ran
+        # still running: the curve grew while it ran
+        assert app.step_screen.runs.running == "check"
         assert "loss" in text_of(seen) and "(from 2)" in text_of(seen)
         assert "1 at epoch 2 (from 2)" in screen_text(app)
         await pilot.press("ctrl+c")

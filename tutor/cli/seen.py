@@ -27,26 +27,20 @@ class Stream:
         self.shapes = Shapes()
 
     def __call__(self, item: Output) -> None:
-        if self.out is None:
-            self._keep(item)
-            return
-        if isinstance(item, str):
-            self.out.write(visible_output(item))  # shown, never obeyed by the terminal
-        elif isinstance(item, Reported):
-            self.curves.add(item)
-        elif isinstance(item, Shapes):
-            self.shapes = item
-        else:
-            from tutor.drawing import PictureView
-
-            render.out(PictureView(picture(item)), stream=self.out)
-        self.out.flush()
-
-    def _keep(self, item: Output) -> None:
         if isinstance(item, Reported):
             self.curves.add(item)
         elif isinstance(item, Shapes):
             self.shapes = item
+        elif self.out is None:
+            return
+        elif isinstance(item, str):
+            self.out.write(visible_output(item))  # shown, never obeyed by the terminal
+        else:
+            from tutor.drawing import PictureView
+
+            render.out(PictureView(picture(item)), stream=self.out)
+        if self.out is not None:
+            self.out.flush()
 
     def reported(self) -> dict[str, dict[str, list[float]]]:
         """Each reported series for ``--json``: ``{"loss": {"at": [1, 2], "values": [...]}}``."""

@@ -155,27 +155,32 @@ def naming_axes(on_output: Callable[[Item], None],
     return named
 
 
+def _panel_at(label: str, shown: Shown) -> tuple[int, ...] | None:
+    """Where a panel labelled ``[3]`` or ``[1,2]`` by the worker lies: one index per leading
+    axis longer than 1 (the worker leaves the others out); None if they do not match."""
+    indices = tuple(int(i) for i in re.findall(r"\d+", label))
+    counted = sum(1 for n in shown.shape[:-2] if n > 1)
+    return indices if indices and len(indices) == counted else None
+
+
 def _panel_names(labels: Sequence[str], shown: Shown) -> tuple[str, ...]:
     """``show(images, labels=...)``: each image under its own name (its class), when the
     panels run along one axis and there is a name for each one shown."""
-    if not shown.names or len([n for n in shown.shape[:-2] if n > 1]) != 1:
+    if not shown.names:
         return ()
-    indices = [re.findall(r"\d+", label) for label in labels]
-    if any(len(found) != 1 or int(found[0]) >= len(shown.names) for found in indices):
+    places = [_panel_at(label, shown) for label in labels]
+    if any(at is None or len(at) != 1 or at[0] >= len(shown.names) for at in places):
         return ()
-    return tuple(shown.names[int(found[0])] for found in indices)
+    return tuple(shown.names[at[0]] for at in places if at is not None)
 
 
 def _named_label(label: str, shown: Shown) -> str:
-    """A panel's ``[3]`` as ``B=3`` when the axes are named: the indices are those of the
-    leading axes longer than 1 (the worker drops the others)."""
-    if len(shown.axes) != len(shown.shape) or len(shown.shape) < 3:
+    """A panel's ``[3]`` as ``B=3`` when the axes are named."""
+    at = _panel_at(label, shown)
+    if len(shown.axes) != len(shown.shape) or len(shown.shape) < 3 or at is None:
         return label
-    indices = re.findall(r"\d+", label)
     counted = [name for name, n in zip(shown.axes[:-2], shown.shape[:-2], strict=True) if n > 1]
-    if not indices or len(indices) != len(counted):
-        return label
-    return " ".join(f"{name}={i}" for name, i in zip(counted, indices, strict=True))
+    return " ".join(f"{name}={i}" for name, i in zip(counted, at, strict=True))
 
 
 def _image_like(shape: Sequence[int]) -> bool:

@@ -78,7 +78,10 @@ def _holders(x: Any, frame: FrameType) -> list[str]:
     """The caller's variables bound to ``x`` itself (``show(images)``: images), so the
     tutor can name its axes as the step's checks name that variable's."""
     found: list[str] = []
-    for scope in (frame.f_locals, frame.f_globals):
+    # at module level they are one namespace: read it once
+    scopes = (frame.f_globals,) if frame.f_locals is frame.f_globals else (
+        frame.f_locals, frame.f_globals)
+    for scope in scopes:
         found += [name for name, value in list(scope.items())
                   if value is x and name not in found and not name.startswith("_")]
     return [name[:32] for name in found[:w.SHOWN_HOLDERS]]

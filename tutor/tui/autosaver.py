@@ -71,7 +71,7 @@ class Autosaver:
         draft = self.pending()
         if draft is not None:
             self.host.run_worker(partial(self.write_and_report, draft), thread=True,
-                                group="save", exit_on_error=False)
+                                 group="save", exit_on_error=False)
 
     def write_and_report(self, draft: Draft | None) -> None:
         """Write ``draft`` and tell the screen, so the editor says "saved"; any thread."""

@@ -30,7 +30,8 @@ RESET: Question = (
 
 
 class Dialogs:
-    """Pushes one dialog at a time; the callbacks say what the step screen does with the answer."""
+    """Pushes one dialog at a time; the callbacks say what the step screen does with the
+    answer."""
 
     def __init__(self, host: Widget) -> None:
         self.host = host  # the step screen; its app shows what this does
@@ -40,7 +41,7 @@ class Dialogs:
 
         ask, detail, yes = question
         self.host.app.push_screen(ConfirmScreen(ask, detail, yes=yes),
-                             lambda answer: then() if answer else None)
+                                  lambda answer: then() if answer else None)
 
     def passed(self, title: str, attempt: Attempt, following: StepStatus | None,
                go_to: Callable[[str], None], figures: Sequence[Figure] = (),
@@ -53,9 +54,10 @@ class Dialogs:
                 go_to(following.id)
 
         self.host.app.push_screen(PassedScreen(title, list(attempt.unlocked),
-                                          following.title if following else None,
-                                          attempt.solution, attempt.why, figures, lesson_end),
-                             then)
+                                               following.title if following else None,
+                                               attempt.solution, attempt.why, figures,
+                                               lesson_end),
+                                  then)
 
     def solution(self, title: str, code: str, language: str) -> None:
         from tutor.tui.screens.solution_screen import SolutionScreen

@@ -23,8 +23,8 @@ class Notices:
         for warning in warnings:
             if warning not in self._said:
                 self._said.add(warning)
-                self.host.app.notify(visible(warning), title="Warning", severity="warning", timeout=12,
-                                markup=False)
+                self.host.app.notify(visible(warning), title="Warning", severity="warning",
+                                     timeout=12, markup=False)
 
     def failed(self, error: BaseException | None) -> None:
         """A worker raised: the session's own refusals read as advice, anything else as a bug."""
@@ -33,5 +33,6 @@ class Notices:
         if isinstance(error, SessionError):
             self.host.app.notify(visible(str(error)), severity="warning", markup=False)
         else:
-            self.host.app.notify(visible(f"{type(error).__name__}: {error}"), title="Something went wrong",
-                            severity="error", timeout=15, markup=False)
+            self.host.app.notify(visible(f"{type(error).__name__}: {error}"),
+                                 title="Something went wrong", severity="error", timeout=15,
+                                 markup=False)

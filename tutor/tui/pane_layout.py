@@ -38,7 +38,7 @@ class PaneLayout:
 
     @property
     def pane(self) -> str:
-        """The pane the learner is in: the screen's, which refreshes the keys and the bar."""
+        """The pane the learner is in: the screen's, whose watcher moves the pane bar."""
         return self.screen.pane
 
     @pane.setter

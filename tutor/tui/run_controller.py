@@ -25,9 +25,9 @@ Job = Callable[["Cancel", "OutputCallback"], None]  # runs in a thread, posts it
 
 
 class RunController:
-    """Decides the screen's ``running`` (which refreshes the keys) and owns the cancel switch,
-    the ticker and the output the worker streams in. The worker's thread only appends to a deque; ticks drain it, so the
-    panel is touched on the UI thread alone.
+    """Decides the screen's ``running`` (which refreshes the keys) and owns the cancel
+    switch, the ticker and the output the worker streams in. The worker's thread only
+    appends to a deque; ticks drain it, so the panel is touched on the UI thread alone.
 
     The worker starts first and the screen shows the run only after ``SHOW_AFTER_S``: a
     warm check answers in less, and redrawing the panes meanwhile would slow it down (the
@@ -126,7 +126,7 @@ class RunController:
             self._show()
             self.panel.stop("Cancelling…")
             self.screen.notify(f"{VERBS_DONE.get(self.running, 'Run')} cancelled: nothing was "
-                            "recorded.", title="ctrl+c", markup=False)
+                               "recorded.", title="ctrl+c", markup=False)
 
     def abandon(self) -> None:
         """Stop the run without a word: the app is closing."""
