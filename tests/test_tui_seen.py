@@ -3,14 +3,27 @@ over the real session and the module's warm runner."""
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 from pathlib import Path
 
 import pytest
-from test_tui_support import SOLUTION, paste, screen_text, settle, text_of, wait_for
+from test_tui_support import (
+    SOLUTION,
+    paste,
+    screen_text,
+    settle,
+    terminal_output,
+    text_of,
+    wait_for,
+)
 
+from tutor import graphics
 from tutor.drawing import HALF
 from tutor.tui.widgets.output_panel import OutputPanel
 
+PLACEHOLDER = "\U0010eeee"  # Kitty's cell that shows part of a placed image
 TRAINING = """\
 import time
 import torch
@@ -73,3 +86,31 @@ async def test_with_no_color_a_picture_is_a_ramp_of_characters(build, monkeypatc
         seen = app.query_one(OutputPanel).query_one("#seen")
         await wait_for(pilot, lambda: "28] · float32" in text_of(seen))
         assert HALF not in text_of(seen) and "@" in text_of(seen) and "." in text_of(seen)
+
+
+async def test_in_a_kitty_terminal_a_picture_is_pixels_placed_in_the_panel(build, monkeypatch):
+    """With Kitty's protocol the image goes to the terminal once, and the panel's cells are
+    placeholders in the colour that names it: scrolling and layout stay Textual's."""
+    sent = io.StringIO()  # what textual-image writes to the terminal
+    monkeypatch.setattr(sys, "__stdout__", sent)
+    graphics.activate(graphics.Choice("kitty", "test"))
+    try:
+        app = build()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            paste(app, "import torch\nt = torch.linspace(0, 1, 784).reshape(28, 28)\nshow(t)\n")
+            await pilot.press("f6")
+            seen = app.query_one(OutputPanel).query_one("#seen")
+            await wait_for(pilot, lambda: "28] · float32" in text_of(seen))
+            await settle(pilot)
+            written, text = terminal_output(app)
+            assert "28] · float32" in text and HALF not in text
+            [image_id] = {int(i) for i in re.findall(r"\x1b_G[^;]*\bi=(\d+)", sent.getvalue())}
+            ink = f"38;2;{image_id >> 16 & 255};{image_id >> 8 & 255};{image_id & 255}"
+            cells = f"(?:{PLACEHOLDER}[^\x1b{PLACEHOLDER}]*)+"  # each with its diacritics
+            placed = re.findall(f"{re.escape(ink)}[;0-9]*m({cells})", written)
+            # every line of the panel that shows the picture holds its 28 columns
+            assert len(placed) >= 10 and all(run.count(PLACEHOLDER) == 28 for run in placed)
+            assert written.count(PLACEHOLDER) == 28 * len(placed)
+    finally:
+        graphics.reset()

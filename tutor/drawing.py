@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from rich.box import SIMPLE_HEAD
 from rich.color import Color
-from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from tutor import graphics
 from tutor.core.seeing import Curves, Picture, Slice, number, picture, resample
 from tutor.core.shapes_view import layer_view, name_rows, names_note
 
@@ -109,10 +110,14 @@ class PictureView:
         ink = "black" if shade is not None and shade > 0.5 else "white"
         line.append(text, Style(color=ink, bgcolor=grey(shade)))
 
-    def _pixels(self, panel: Slice, width: int, colour: bool) -> Iterator[Text]:
-        yield from _pixel_lines(self.picture, _narrowed(panel, width), colour)
+    def _pixels(self, panel: Slice, width: int, colour: bool) -> Iterator[RenderableType]:
+        narrowed = _narrowed(panel, width)
+        if colour and graphics.active().pixels:
+            yield graphics.row_image(self.picture, 0, 1, _cells(narrowed), 0)
+            return
+        yield from _pixel_lines(self.picture, narrowed, colour)
 
-    def _grid(self, width: int, colour: bool) -> Iterator[Text | Table]:
+    def _grid(self, width: int, colour: bool) -> Iterator[RenderableType]:
         slices = self.picture.slices
         fit = (width + GAP) // min(len(slices), GRID_COLUMNS) - GAP  # a few side by side
         slices = tuple(_narrowed(s, max(4, fit)) for s in slices)
@@ -124,14 +129,22 @@ class PictureView:
             for _ in row:
                 grid.add_column(width=panel_width, no_wrap=True)
             labels = [Text(s.label, style="dim", no_wrap=True, overflow="crop") for s in row]
-            pictures = [Text("\n").join(_pixel_lines(self.picture, s, colour)) for s in row]
             grid.add_row(*labels)
-            grid.add_row(*pictures)
+            if colour and graphics.active().pixels:  # the row's panels as one image
+                yield grid
+                yield graphics.row_image(self.picture, start, len(row), _cells(row[0]), GAP)
+                continue
+            grid.add_row(*(Text("\n").join(_pixel_lines(self.picture, s, colour)) for s in row))
             yield grid
 
 
 def _fits_numbers(panel: Slice, width: int) -> bool:
     return panel.width * CELL <= width and panel.height <= 16
+
+
+def _cells(panel: Slice) -> tuple[int, int]:
+    """The cells a panel's half blocks take, (width, height): pixels keep the same layout."""
+    return panel.width, math.ceil(panel.height / 2)
 
 
 def _narrowed(panel: Slice, width: int) -> Slice:

@@ -4,20 +4,49 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 
+from tutor import graphics
 from tutor.cli.render import paint
 from tutor.core.doctor import DoctorReport, Protection
+
+MODE_NAMES = {"halfblock": "half blocks", "kitty": "Kitty graphics", "sixel": "Sixel"}
 
 
 def doctor(args: argparse.Namespace) -> int:
     from tutor.cli.main import open_session
 
     report = open_session(args).doctor()
+    pictures = pictures_choices()
     if getattr(args, "json", False):
-        print(json.dumps(report.to_json(), indent=2))
+        data = report.to_json()
+        data["pictures"] = {where: {"mode": c.mode, "reason": c.reason}
+                            for where, c in pictures.items()}
+        print(json.dumps(data, indent=2))
     else:
         print(report_text(report))
+        print("\n".join(pictures_lines(pictures)))
     return 0
+
+
+def pictures_choices() -> dict[str, graphics.Choice]:
+    """How pictures would be drawn here, from the environment alone (nothing is asked)."""
+    terminal = sys.stdout.isatty()
+    return {"commands": graphics.choose(os.environ, terminal),
+            "tutor": graphics.choose(os.environ, terminal, screen=True)}
+
+
+def pictures_lines(pictures: dict[str, graphics.Choice]) -> list[str]:
+    commands, tutor = pictures["commands"], pictures["tutor"]
+    asked = " (the terminal's answer confirms it)" if commands.ask else ""
+    lines = [f"[--] pictures: {MODE_NAMES[commands.mode]}: {commands.reason}{asked}"]
+    if tutor.mode != commands.mode:
+        lines.append(f"      in the full-screen tutor: {MODE_NAMES[tutor.mode]}")
+    if not commands.pixels:
+        lines.append(f"      {graphics.SETTING}=kitty or sixel asks for pixels where the "
+                     "terminal draws them")
+    return lines
 
 
 def report_text(report: DoctorReport) -> str:

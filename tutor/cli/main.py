@@ -236,6 +236,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                             "error": d.error} for d in drawn]
         for one in drawn:
             shown += ["", FigureView(one)]
+        if not getattr(args, "json", False):
+            render.decide_pictures()
     if isinstance(step, QuizStep):
         several = len(step.answers) > 1
         data.update(question=step.question, choices=list(step.choices), several=several)

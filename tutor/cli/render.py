@@ -63,6 +63,25 @@ def console(stream: TextIO | None = None, width: int | None = None) -> Console:
                    emoji=False, soft_wrap=False)
 
 
+def decide_pictures(stream: TextIO | None = None) -> None:
+    """Once per command, before its first picture: real pixels where the terminal draws them
+    (``tutor.graphics``). Only on the process's own terminal, where the pixels are sent."""
+    from tutor import graphics
+
+    if graphics.decided():
+        return
+    stream = stream or sys.stdout
+    terminal = _is_terminal(stream) and _same_file(stream, sys.__stdout__)
+    graphics.activate(graphics.choose(os.environ, terminal))
+
+
+def _same_file(stream: TextIO, other: TextIO | None) -> bool:
+    try:
+        return other is not None and stream.fileno() == other.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def out(*renderables: RenderableType | str, stream: TextIO | None = None) -> None:
     """Print to ``stream`` (stdout): a string as it is (already made ``visible`` and
     painted), anything else through Rich; plain output loses the padding Rich puts at the

@@ -38,6 +38,7 @@ class Stream:
         else:
             from tutor.drawing import PictureView
 
+            render.decide_pictures(self.out)
             render.out(PictureView(picture(item)), stream=self.out)
         if self.out is not None:
             self.out.flush()

@@ -7,6 +7,8 @@ palette's entries); the step screen (``screens/step_screen.py``) presents the se
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -81,6 +83,7 @@ def run_app(args: argparse.Namespace) -> int:
     from tutor.tui import first_screen
 
     home, chosen = default_data_dir(), _chosen(args)
+    decide_pictures()
     app = make_app(partial(open_session, args), first_screen=first_screen.load(home, chosen))
     try:
         app.run()
@@ -92,6 +95,16 @@ def run_app(args: argparse.Namespace) -> int:
         if session is not None and left is not None:
             first_screen.save(home, chosen, session.course.root, left)
     return app.return_code or 0
+
+
+def decide_pictures() -> None:
+    """Kitty's pixels where the terminal draws them (``tutor.graphics``), else half blocks.
+    Decided before Textual starts: its keyboard reader would take the terminal's answer."""
+    from tutor import graphics
+
+    out = sys.__stdout__
+    graphics.activate(graphics.choose(os.environ, out is not None and out.isatty(),
+                                      screen=True))
 
 
 def _chosen(args: argparse.Namespace) -> dict[str, object]:
