@@ -103,6 +103,22 @@ def test_a_reference_that_did_not_run_is_the_lessons_error() -> None:
     assert f"within {runner.requests['reference'].limits.wall_limit_s:g} s" in verdict.error
 
 
+def test_a_reference_whose_worker_never_started_it_is_not_remembered_as_broken() -> None:
+    """The worker failed, not the solution: the next check runs the reference afresh."""
+    values = {"value:t": 1}
+    basics = step("basics.compare")
+    runner = CannedRunner(RunResult("ok", values=values),
+                          RunResult("exited", exit_code=0, failed_in="start"))
+    checker = Checker(runner)
+    verdict = checker.check(basics, "t = 1\n", "mine.py")
+    assert not verdict.passed and verdict.error.startswith(
+        "The reference solution could not run: its worker process ended (exit code 0)")
+    assert checker.broken_reference(basics) == ""
+    runner.results["reference"] = RunResult("ok", values=values)
+    again = checker.check(basics, "t = 1\n", "mine.py")
+    assert again.error is None and again.checks[0].passed  # judged against the reference
+
+
 # --------------------------------------------------------------------------- with workers
 
 

@@ -220,3 +220,18 @@ def test_the_line_to_jump_to_is_where_a_checks_call_of_the_learners_code_raised(
     assert error_line(values) == 5
     assert error_line({"module:1": values["module:1"]}) == 9
     assert error_line({"value:t": 1, "call:0": Called(results=[Raised(nowhere)])}) is None
+
+
+@pytest.mark.parametrize(("fields", "how"), [
+    ({"status": "exited", "exit_code": 0}, "ended (exit code 0)"),
+    ({"status": "crashed", "signal": "SIGSEGV"}, "crashed (SIGSEGV)"),
+    ({"status": "killed", "signal": "SIGKILL"}, "was stopped for memory (starting Python and torch)"),
+])
+def test_a_worker_that_ended_before_the_code_started_blames_no_code(fields, how) -> None:
+    said = failure_text(RunResult(failed_in="start", **fields), LIMITS)
+    assert said.startswith(f"The worker process {how} before your code started: your code "
+                           "is not at fault. Check again")
+    reference = reference_failure(RunResult(failed_in="start", **fields), LIMITS)
+    assert reference.startswith(f"The reference solution could not run: its worker process "
+                                f"{how} before the code started.")
+    assert "lesson error" not in reference and "author" not in reference

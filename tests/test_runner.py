@@ -18,6 +18,7 @@ Which level owns what, for hostile code:
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -183,6 +184,7 @@ def test_exiting_before_the_results_brings_back_no_values(
         run: Run, code: str, exit_code: int | None, raised: tuple[str, int] | None) -> None:
     result = run(code)
     without_values(result, "exited")
+    assert result.failed_in == ""  # the code started: its own exit, not the worker's
     if raised is None:  # the process ended: no traceback, an exit code
         assert result.exit_code == exit_code and result.error is None
     else:  # SystemExit: where the learner called it
@@ -313,3 +315,25 @@ def test_a_finished_runs_folder_is_gone_before_its_handle_is_closed(home: Path) 
         assert not os.path.exists(handle.run_dir)
     finally:
         handle.close()
+
+
+def test_a_worker_that_ends_before_the_code_starts_blames_the_start(home: Path) -> None:
+    """A worker that cannot read its request ends with 0 and no word; no line of the code ran,
+    so the result says "start" (the feedback then blames neither the learner nor the
+    lesson, and the checker does not remember the reference as broken)."""
+    from tutor.sandbox.runner import ProcessRun, launch, spawn_interpreter
+
+    spawn = spawn_interpreter(sys.executable)
+    launched = launch(spawn, 1)
+    launched.proc.stdin.write(b"\xff" * 64)  # no request it can read: it gives up at once
+    launched.proc.stdin.flush()
+    launched.proc.wait(timeout=60)
+    request = RunRequest(role="reference", code="t = 1\n", filename="/work/step.py",
+                         probes=VALUE_T, limits=Limits(timeout_s=15))
+    handle = ProcessRun(spawn, request, None, launched=launched)
+    try:
+        result = handle.wait()
+    finally:
+        handle.close()
+    without_values(result, "exited")
+    assert (result.exit_code, result.failed_in) == (0, "start")

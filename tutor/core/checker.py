@@ -165,10 +165,11 @@ class Checker:
 
     def _remember_broken(self, step: m.CodeStep, result: RunResult, text: str) -> None:
         """Keep a failure that would happen again; not one the machine or the learner caused
-        (cancelled, a forged channel, memory, a busy machine)."""
+        (cancelled, a forged channel, memory, a busy machine, a worker that never started
+        the code)."""
         if result.status in ("cancelled", "protocol", "memory", "killed") or (
-                result.status == "timeout" and (machine_busy(result)
-                                                or result.failed_in == "start")):
+                result.failed_in == "start") or (
+                result.status == "timeout" and machine_busy(result)):
             return
         self._broken[_solution_key(step)] = text
         with self._ahead_lock:

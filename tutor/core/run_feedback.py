@@ -24,6 +24,9 @@ def failure_text(result: RunResult, limits: Limits, code: str = "") -> str:
     """Why the learner's run produced no values, and what to do about it; ``code`` (the
     learner's) lets a hint name the line that causes the error."""
     error: ErrorInfo | None = result.error
+    if not_started(result):
+        return (f"The worker process {_how_it_ended(result)} before your code started: "
+                f"your code is not at fault. {CHECK_AGAIN}")
     if result.status == "exited":
         return _exited(result)
     if error is not None:
@@ -38,6 +41,23 @@ def failure_text(result: RunResult, limits: Limits, code: str = "") -> str:
             text += "\n\n" + OUT_OF_MEMORY
         return text
     return _without_error(result, limits)
+
+
+CHECK_AGAIN = ("Check again; if it happens again, `pytorch-tutor doctor` checks Python, torch "
+               "and the sandbox.")
+
+
+def not_started(result: RunResult) -> bool:
+    """The worker ended before the step's code started (a timeout says so on its own)."""
+    return result.failed_in == "start" and result.status != "timeout"
+
+
+def _how_it_ended(result: RunResult) -> str:
+    if result.status == "exited":
+        return f"ended (exit code {result.exit_code})"
+    if result.status in ("memory", "killed"):
+        return "was stopped for memory (starting Python and torch)"
+    return f"crashed ({result.signal or result.status})"
 
 
 def _exited(result: RunResult) -> str:
@@ -126,6 +146,9 @@ def lesson_setup_error(result: RunResult) -> str:
 def reference_failure(result: RunResult, limits: Limits) -> str:
     """The reference solution did not run: the lesson's fault, said to its author."""
     report = "Please report this to the lesson's author."
+    if not_started(result):  # no line of the solution ran: neither its author's fault
+        return (f"The reference solution could not run: its worker process "
+                f"{_how_it_ended(result)} before the code started. {CHECK_AGAIN}")
     if result.status == "setup_error":
         return f"lesson error: the reference solution could not run. {report}\n" + (
             lesson_setup_error(result))

@@ -483,11 +483,14 @@ class ProcessRun:
         return self._measured(self._ended_without_result())
 
     def _ended_without_result(self) -> RunResult:
+        """The worker ended without a word. Before it said the code started (``Started``),
+        nothing of the code ran: the worker failed ("start"), and the code is not to blame."""
         self._sample()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=2)
         self._sample()
         code = self.proc.returncode
+        where = "start" if self.code_started is None else ""
         if code is not None and code < 0:
             sig = -code
             known = sig in signal.Signals._value2member_map_
@@ -495,8 +498,8 @@ class ProcessRun:
             status = _SIGNAL_STATUS.get(sig, "crashed")
             if status == "killed" and self._past_cpu_limit():
                 status = "cpu_time"  # SIGXCPU ignored: the hard limit's SIGKILL
-            return RunResult(status, signal=name)
-        return RunResult("exited", exit_code=code)
+            return RunResult(status, signal=name, failed_in=where)
+        return RunResult("exited", exit_code=code, failed_in=where)
 
     def _past_cpu_limit(self) -> bool:
         used = self._cpu_used()
