@@ -295,11 +295,12 @@ def test_doctor_says_how_pictures_are_drawn_and_how_to_change_it():
                                                         installed=True)})
 
     kitty = lines({"TERM": "xterm-kitty"})
-    assert kitty == ["[--] pictures: Kitty graphics: xterm-kitty draws Kitty graphics "
+    assert kitty == ["[--] pictures: Kitty graphics (xterm-kitty draws Kitty graphics) "
                      "(the terminal's answer confirms it)"]
     wezterm = lines({"TERM_PROGRAM": "WezTerm"})
-    assert wezterm[0].startswith("[--] pictures: Sixel: WezTerm draws Sixel")
+    assert wezterm[0].startswith("[--] pictures: Sixel (WezTerm draws Sixel)")
     assert wezterm[1] == "      in the full-screen tutor: half blocks"
     tmux = lines({"TERM": "xterm-kitty", "TMUX": "1"})
-    assert tmux[0].startswith("[--] pictures: half blocks: inside tmux")
+    assert tmux[0] == ("[--] pictures: half blocks (inside tmux, which does not pass pixel "
+                       "graphics on)")
     assert "PYTORCH_TUTOR_GRAPHICS=kitty or sixel" in tmux[-1]

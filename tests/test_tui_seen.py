@@ -80,12 +80,18 @@ async def test_with_no_color_a_picture_is_a_ramp_of_characters(build, monkeypatc
     monkeypatch.setenv("NO_COLOR", "1")
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        paste(app, "import torch\nt = torch.linspace(0, 1, 784).reshape(28, 28)\nshow(t)\n")
-        await pilot.press("f6")
-        seen = app.query_one(OutputPanel).query_one("#seen")
-        await wait_for(pilot, lambda: "28] · float32" in text_of(seen))
+        seen = await show_a_picture(app, pilot)
         assert HALF not in text_of(seen) and "@" in text_of(seen) and "." in text_of(seen)
+
+
+async def show_a_picture(app, pilot):
+    """Run ``show(t)`` of a 28 x 28 tensor; the output panel's picture area once it shows."""
+    await settle(pilot)
+    paste(app, "import torch\nt = torch.linspace(0, 1, 784).reshape(28, 28)\nshow(t)\n")
+    await pilot.press("f6")
+    seen = app.query_one(OutputPanel).query_one("#seen")
+    await wait_for(pilot, lambda: "28] · float32" in text_of(seen))
+    return seen
 
 
 async def test_in_a_kitty_terminal_a_picture_is_pixels_placed_in_the_panel(build, monkeypatch):
@@ -97,11 +103,7 @@ async def test_in_a_kitty_terminal_a_picture_is_pixels_placed_in_the_panel(build
     try:
         app = build()
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            paste(app, "import torch\nt = torch.linspace(0, 1, 784).reshape(28, 28)\nshow(t)\n")
-            await pilot.press("f6")
-            seen = app.query_one(OutputPanel).query_one("#seen")
-            await wait_for(pilot, lambda: "28] · float32" in text_of(seen))
+            await show_a_picture(app, pilot)
             await settle(pilot)
             written, text = terminal_output(app)
             assert "28] · float32" in text and HALF not in text

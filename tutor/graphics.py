@@ -85,18 +85,16 @@ def _guess(environ: Mapping[str, str]) -> str | tuple[Mode, str]:
         return "NO_COLOR is set: a greyscale ramp of characters"
     for variable, name in MULTIPLEXERS.items():
         if environ.get(variable):
-            return (f"inside {name}, which does not pass pixel graphics on: half blocks "
-                    f"(set {SETTING}=kitty or sixel if yours does)")
+            return f"inside {name}, which does not pass pixel graphics on"
     term, program = environ.get("TERM", ""), environ.get("TERM_PROGRAM", "")
     if term.startswith(("screen", "tmux")):
-        return f"TERM={term} is a multiplexer's: half blocks"
+        return f"TERM={term} is a multiplexer's"
     if term in KITTY_TERMS or program in KITTY_PROGRAMS or environ.get("KITTY_WINDOW_ID"):
         return "kitty", f"{program or term} draws Kitty graphics"
     if (term in SIXEL_TERMS or program in SIXEL_PROGRAMS
             or environ.get("KONSOLE_VERSION") or environ.get("WEZTERM_EXECUTABLE")):
         return "sixel", f"{program or term or 'Konsole'} draws Sixel"
-    return (f"TERM={term or '(unset)'} is not known to draw pixels: half blocks "
-            f"(set {SETTING}=kitty or sixel to try)")
+    return f"TERM={term or '(unset)'} is not known to draw pixels"
 
 
 def _installed() -> bool:
@@ -132,7 +130,7 @@ def _confirmed(choice: Choice) -> Choice:
         get_cell_size()  # asks once and keeps the answer, while the keyboard is still free
     except Exception as error:  # a broken install or terminal must not stop the tutor
         return Choice("halfblock", f"{choice.reason}, but textual-image failed "
-                                   f"({type(error).__name__}: {error}): half blocks")
+                                   f"({type(error).__name__}: {error})")
     if not choice.ask:
         return choice
     # textual-image asks for Sixel first and for Kitty's protocol only where Sixel is missing
@@ -142,7 +140,7 @@ def _confirmed(choice: Choice) -> Choice:
             found.Image is found.SixelImage and found.tgp.query_terminal_support())):
         return choice
     return Choice("halfblock", f"{choice.reason}, but the terminal's answer to textual-image "
-                               f"did not confirm {choice.mode}: half blocks")
+                               f"did not confirm {choice.mode}")
 
 
 def active() -> Choice:

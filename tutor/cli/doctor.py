@@ -40,11 +40,11 @@ def pictures_choices() -> dict[str, graphics.Choice]:
 def pictures_lines(pictures: dict[str, graphics.Choice]) -> list[str]:
     commands, tutor = pictures["commands"], pictures["tutor"]
     asked = " (the terminal's answer confirms it)" if commands.ask else ""
-    lines = [f"[--] pictures: {MODE_NAMES[commands.mode]}: {commands.reason}{asked}"]
+    lines = [f"[--] pictures: {MODE_NAMES[commands.mode]} ({commands.reason}){asked}"]
     if tutor.mode != commands.mode:
         lines.append(f"      in the full-screen tutor: {MODE_NAMES[tutor.mode]}")
     if not commands.pixels:
-        lines.append(f"      {graphics.SETTING}=kitty or sixel asks for pixels where the "
+        lines.append(f"      {graphics.SETTING}=kitty or sixel asks for pixels, if the "
                      "terminal draws them")
     return lines
 
