@@ -20,7 +20,7 @@ from tutor.core.run_feedback import (
     reference_failure,
     stderr_text,
 )
-from tutor.core.runs import Limits, MiB, RunResult, Status
+from tutor.core.runs import REQUEST_UNREAD_EXIT, Limits, MiB, RunResult, Status
 from tutor.core.values import Built, Called, ErrorInfo, Frame, Module, Raised
 
 LIMITS = Limits(timeout_s=3, output_bytes=200 * 1024, result_bytes=64 * MiB,
@@ -224,6 +224,7 @@ def test_the_line_to_jump_to_is_where_a_checks_call_of_the_learners_code_raised(
 
 @pytest.mark.parametrize(("fields", "how"), [
     ({"status": "exited", "exit_code": 0}, "ended (exit code 0)"),
+    ({"status": "exited", "exit_code": REQUEST_UNREAD_EXIT}, "could not read what to run"),
     ({"status": "crashed", "signal": "SIGSEGV"}, "crashed (SIGSEGV)"),
     ({"status": "killed", "signal": "SIGKILL"}, "was stopped for memory (starting Python and torch)"),
 ])

@@ -25,7 +25,15 @@ from pathlib import Path
 import pytest
 from conftest import alive, gone, spare_pids
 
-from tutor.core.runs import AnyProbe, Limits, Runner, RunRequest, RunResult, ValueProbe
+from tutor.core.runs import (
+    REQUEST_UNREAD_EXIT,
+    AnyProbe,
+    Limits,
+    Runner,
+    RunRequest,
+    RunResult,
+    ValueProbe,
+)
 from tutor.core.values import MISSING, Tensor
 from tutor.sandbox import reaper
 from tutor.sandbox.runner import SubprocessRunner
@@ -336,4 +344,85 @@ def test_a_worker_that_ends_before_the_code_starts_blames_the_start(home: Path) 
     finally:
         handle.close()
     without_values(result, "exited")
-    assert (result.exit_code, result.failed_in) == (0, "start")
+    assert (result.exit_code, result.failed_in) == (REQUEST_UNREAD_EXIT, "start")
+
+
+class Canned:
+    """A run that ends as told, and remembers what was done to it."""
+
+    def __init__(self, result: RunResult):
+        self.result, self.closed, self.cancelled = result, False, False
+
+    def wait(self) -> RunResult:
+        return self.result
+
+    def judge(self, learner: RunResult) -> dict:
+        return {"metric": 1}
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+NOT_STARTED = RunResult("exited", exit_code=REQUEST_UNREAD_EXIT, failed_in="start")
+
+
+@pytest.mark.parametrize(("first", "tries"), [
+    (NOT_STARTED, 2),
+    (RunResult("crashed", signal="SIGSEGV", failed_in="start"), 2),
+    (RunResult("exited", exit_code=0), 1),  # the code's own exit: its verdict
+    (RunResult("timeout", failed_in="start"), 1),  # already waited its whole start limit
+    (RunResult("ok"), 1),
+])
+def test_a_run_that_never_started_is_tried_once_more(first: RunResult, tries: int) -> None:
+    from tutor.sandbox.runner import RetriedOnce
+
+    runs = [Canned(first), Canned(NOT_STARTED)]
+    started = iter(runs)
+    handle = RetriedOnce(lambda: next(started))
+    result = handle.wait()
+    assert runs[0].closed == (tries == 2)
+    # tried at most twice: a second failure to start is said, not tried again
+    assert result is (NOT_STARTED if tries == 2 else first)
+    assert handle.judge(RunResult("ok")) == {"metric": 1} and handle.wait() is result
+
+
+def test_a_cancelled_run_is_not_tried_again() -> None:
+    from tutor.sandbox.runner import RetriedOnce
+
+    runs = iter([Canned(NOT_STARTED), Canned(RunResult("ok"))])
+    handle = RetriedOnce(lambda: next(runs))
+    handle.cancel()
+    assert handle.wait() is NOT_STARTED and handle.run.cancelled
+
+
+def test_the_runners_try_a_worker_that_lost_its_request_again(home: Path) -> None:
+    """End to end on the cold runner: the first worker cannot read its request and ends
+    without a word; the second runs the code, and the caller sees only its values."""
+    from tutor.sandbox.runner import ProcessRun, RetriedOnce, launch, spawn_interpreter
+
+    spawn = spawn_interpreter(sys.executable)
+    request = RunRequest(role="learner", code="t = 7\n", filename="/work/step.py",
+                         probes=VALUE_T, limits=Limits(timeout_s=15))
+    tries: list[ProcessRun] = []
+
+    def start() -> ProcessRun:
+        if tries:
+            tries.append(ProcessRun(spawn, request, None))
+            return tries[-1]
+        launched = launch(spawn, 1)
+        launched.proc.stdin.write(b"\xff" * 64)  # no request it can read
+        launched.proc.stdin.flush()
+        launched.proc.wait(timeout=60)
+        tries.append(ProcessRun(spawn, request, None, launched=launched))
+        return tries[-1]
+
+    handle = RetriedOnce(start)
+    try:
+        result = handle.wait()
+    finally:
+        handle.close()
+    assert len(tries) == 2 and tries[0].wait().exit_code == REQUEST_UNREAD_EXIT
+    assert result.ok and result.values["value:t"] == 7

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tutor.core.runs import Limits, MiB, RunResult
+from tutor.core.runs import REQUEST_UNREAD_EXIT, Limits, MiB, RunResult
 from tutor.core.values import Built, Called, ErrorInfo, Frame, Raised, plain_text
 
 PLACEHOLDER = "`...` is the starter's placeholder: replace it with your code."
@@ -53,6 +53,8 @@ def not_started(result: RunResult) -> bool:
 
 
 def _how_it_ended(result: RunResult) -> str:
+    if result.status == "exited" and result.exit_code == REQUEST_UNREAD_EXIT:
+        return "could not read what to run"
     if result.status == "exited":
         return f"ended (exit code {result.exit_code})"
     if result.status in ("memory", "killed"):

@@ -25,6 +25,7 @@ from tutor.core.values import Event
 
 MiB = 1024 * 1024
 DEFAULT_TIMEOUT_S = 20.0
+REQUEST_UNREAD_EXIT = 75  # a worker that could not read its request ends so (EX_TEMPFAIL)
 
 Role = Literal["learner", "reference"]
 # ok: values came back. The rest say why not:

@@ -46,6 +46,7 @@ def main() -> None:
                for name, value in zip(sys.argv[2::2], sys.argv[3::2], strict=True)}
     requests = os.fdopen(os.dup(0), "rb")
     _detach_stdin()
+    from tutor.core.runs import REQUEST_UNREAD_EXIT
     from tutor.sandbox import isolation, reaper, sentinel
     from tutor.sandbox import wire as w
 
@@ -64,7 +65,7 @@ def main() -> None:
         request, _ = w.read_message(requests, w.Request, REQUEST_LIMIT)
     except w.FrameError:  # the tutor went away before it sent one (a spare, say)
         _remove_own_folder()
-        os._exit(0)
+        os._exit(REQUEST_UNREAD_EXIT)  # said apart from the code's own exit, in its feedback
     apply_limits(request.limits)
     guards: set[int] = set()
     if "--lifeline" in options:

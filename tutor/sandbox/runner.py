@@ -92,7 +92,7 @@ class SubprocessRunner:
         leftovers.sweep_once()  # folders of tutors that died before they could remove them
 
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
-        return ProcessRun(self.spawn, request, on_output)
+        return RetriedOnce(lambda: ProcessRun(self.spawn, request, on_output))
 
     def warm_up(self) -> None:
         """Nothing to start ahead: every run starts its own interpreter."""
@@ -531,6 +531,49 @@ class ProcessRun:
         with contextlib.suppress(OSError, AttributeError):
             result.load = os.getloadavg()[0] / (os.cpu_count() or 1)
         return result
+
+
+class RetriedOnce:
+    """A run whose worker ended before the code started is started again, once. No line of
+    the code ran, so nothing is repeated, and a worker's hiccup (seen once: one that could not
+    read its request) costs a second try instead of a verdict that blames someone."""
+
+    def __init__(self, start: Callable[[], ProcessRun]):
+        self._start = start
+        self.run = start()
+        self._again = False
+        self._cancelled = False
+
+    def __getattr__(self, name: str) -> Any:  # proc, flags...: the current run's
+        if name == "run":  # not started: no run to ask
+            raise AttributeError(name)
+        return getattr(self.run, name)
+
+    def wait(self) -> RunResult:
+        result = self.run.wait()
+        if self._again or self._cancelled or not _never_started(result):
+            return result
+        self._again = True
+        self.run.close()
+        self.run = self._start()
+        if self._cancelled:  # cancelled while the new one started
+            self.run.cancel()
+        return self.run.wait()
+
+    def judge(self, learner: RunResult) -> dict[str, Any]:
+        self.wait()
+        return self.run.judge(learner)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self.run.cancel()
+
+    def close(self) -> None:
+        self.run.close()
+
+
+def _never_started(result: RunResult) -> bool:
+    return result.failed_in == "start" and result.status not in ("timeout", "cancelled")
 
 
 def _decoded(header: w.Result, blobs: list[bytes]) -> RunResult:

@@ -25,6 +25,7 @@ from tutor.sandbox.runner import (
     ChildProcess,
     Launched,
     ProcessRun,
+    RetriedOnce,
     Spawner,
     SubprocessRunner,
     launch,
@@ -131,6 +132,9 @@ class SpareRunner:
 
     # ------------------------------------------------------------------ runner
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
+        return RetriedOnce(lambda: self._start_one(request, on_output))
+
+    def _start_one(self, request: RunRequest, on_output: OutputCallback | None) -> ProcessRun:
         spare = self._take() if request.threads == self.threads else None
         handle = ProcessRun(self.cold.spawn if spare is None else spare.spawn, request,
                             on_output, None if spare is None else spare.hand_over())

@@ -22,7 +22,13 @@ from typing import Any
 
 from tutor.core.runs import OutputCallback, RunHandle, RunRequest
 from tutor.sandbox import gpu, leftovers, reaper
-from tutor.sandbox.runner import ChildProcess, ProcessRun, SubprocessRunner, child_env
+from tutor.sandbox.runner import (
+    ChildProcess,
+    ProcessRun,
+    RetriedOnce,
+    SubprocessRunner,
+    child_env,
+)
 from tutor.sandbox.spare import SpareRunner
 
 START_TIMEOUT_S = 120.0
@@ -172,14 +178,17 @@ class WarmRunner:
 
     # ------------------------------------------------------------------ runner
     def start(self, request: RunRequest, on_output: OutputCallback | None = None) -> RunHandle:
+        return RetriedOnce(lambda: self._start_one(request, on_output))
+
+    def _start_one(self, request: RunRequest, on_output: OutputCallback | None) -> ProcessRun:
         self.warm_up()
         self._ready.wait(START_TIMEOUT_S)
         if self._failed or self._control is None:
-            return self.cold.start(request, on_output)
+            return ProcessRun(self.cold.spawn, request, on_output)
         try:
             return ProcessRun(self.spawn, request, on_output)
         except WarmStartError:
-            return self.cold.start(request, on_output)
+            return ProcessRun(self.cold.spawn, request, on_output)
 
     def _spawn(self, run_dir: str, env: dict[str, str], result_fd: int) -> ChildProcess:
         """Fork a worker from the warm parent (which adopts and kills its orphans)."""
@@ -194,13 +203,14 @@ class WarmRunner:
             assert self._control is not None
             socket.send_fds(self._control, [message], [stdin_r, stdout_w, stderr_w, result_fd])
         except (OSError, AssertionError) as exc:
-            for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
+            for fd in (stdin_w, stdout_r, stderr_r):  # the other three: below
                 os.close(fd)
             raise WarmStartError(str(exc)) from exc
         finally:
+            # Each fd is closed once: a second close could hit another run's new fd, which
+            # another thread may have been given the same number meanwhile.
             for fd in (stdin_r, stdout_w, stderr_w):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+                os.close(fd)
         if not slot[0].wait(10) or slot[1] is None:
             for fd in (stdin_w, stdout_r, stderr_r):
                 os.close(fd)
