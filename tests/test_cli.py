@@ -233,8 +233,7 @@ def test_doctor_reports_torch_from_a_child_and_the_protections(tmp_path: Path) -
     names = {layer["name"]: layer["active"] for layer in info["sandbox"]}
     assert names["framed results"] is True and "process tree kill" in names
     assert info["progress_file"].startswith(str(tmp_path))
-    assert info["pictures"]["commands"] == {"mode": "halfblock",
-                                            "reason": "the output is not a terminal"}
+    assert info["pictures"] == {"mode": "halfblock", "reason": "the output is not a terminal"}
 
 
 def test_a_verdict_shows_what_the_code_wrote_to_stderr() -> None:

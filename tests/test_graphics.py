@@ -76,29 +76,27 @@ def images(sent: str) -> list[Image.Image]:
 # --------------------------------------------------------------------------- the choice
 
 TERMINAL_CASES = [
-    ({"TERM": "xterm-kitty"}, False, "kitty", "draws Kitty graphics"),
-    ({"TERM": "xterm-ghostty"}, True, "kitty", "draws Kitty graphics"),
-    ({"TERM": "xterm-256color", "KITTY_WINDOW_ID": "1"}, True, "kitty", "Kitty"),
-    ({"TERM_PROGRAM": "WezTerm"}, False, "sixel", "WezTerm draws Sixel"),
-    ({"TERM": "foot"}, False, "sixel", "foot draws Sixel"),
-    ({"TERM_PROGRAM": "WezTerm"}, True, "halfblock", "not in the full-screen tutor"),
-    ({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-1/default,1,0"}, True, "halfblock",
-     "inside tmux"),
-    ({"TERM": "screen-256color"}, False, "halfblock", "multiplexer"),
-    ({"TERM": "xterm-kitty", "STY": "1.pts-0"}, False, "halfblock", "GNU screen"),
-    ({"TERM": "xterm-kitty", "NO_COLOR": "1"}, True, "halfblock", "greyscale ramp"),
-    ({"TERM": "xterm-256color"}, True, "halfblock", "not known to draw pixels"),
-    ({"TERM": "xterm-kitty", graphics.SETTING: "halfblock"}, True, "halfblock",
+    ({"TERM": "xterm-kitty"}, "kitty", "draws Kitty graphics"),
+    ({"TERM": "xterm-ghostty"}, "kitty", "draws Kitty graphics"),
+    ({"TERM": "xterm-256color", "KITTY_WINDOW_ID": "1"}, "kitty", "Kitty"),
+    ({"TERM_PROGRAM": "WezTerm"}, "sixel", "WezTerm draws Sixel"),
+    ({"TERM": "foot"}, "sixel", "foot draws Sixel"),
+    ({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-1/default,1,0"}, "halfblock", "inside tmux"),
+    ({"TERM": "screen-256color"}, "halfblock", "multiplexer"),
+    ({"TERM": "xterm-kitty", "STY": "1.pts-0"}, "halfblock", "GNU screen"),
+    ({"TERM": "xterm-kitty", "NO_COLOR": "1"}, "halfblock", "greyscale ramp"),
+    ({"TERM": "xterm-256color"}, "halfblock", "not known to draw pixels"),
+    ({"TERM": "xterm-kitty", graphics.SETTING: "halfblock"}, "halfblock",
      "PYTORCH_TUTOR_GRAPHICS=halfblock"),
-    ({"TMUX": "1", graphics.SETTING: "kitty"}, True, "kitty", "PYTORCH_TUTOR_GRAPHICS=kitty"),
-    ({graphics.SETTING: "Sixel"}, False, "sixel", "PYTORCH_TUTOR_GRAPHICS=sixel"),
-    ({graphics.SETTING: "pixels"}, False, "halfblock", "is not a mode: use auto, kitty"),
+    ({"TMUX": "1", graphics.SETTING: "kitty"}, "kitty", "PYTORCH_TUTOR_GRAPHICS=kitty"),
+    ({graphics.SETTING: "Sixel"}, "sixel", "PYTORCH_TUTOR_GRAPHICS=sixel"),
+    ({graphics.SETTING: "pixels"}, "halfblock", "is not a mode: use auto, kitty"),
 ]
 
 
-@pytest.mark.parametrize(("environ", "screen", "mode", "reason"), TERMINAL_CASES)
-def test_the_mode_is_chosen_from_the_environment_alone(environ, screen, mode, reason):
-    choice = graphics.choose(environ, terminal=True, screen=screen, installed=True)
+@pytest.mark.parametrize(("environ", "mode", "reason"), TERMINAL_CASES)
+def test_the_mode_is_chosen_from_the_environment_alone(environ, mode, reason):
+    choice = graphics.choose(environ, terminal=True, installed=True)
     assert (choice.mode, choice.pixels) == (mode, mode != "halfblock")
     assert reason in choice.reason
     # a guess is confirmed by the terminal's answer; a setting is taken as said
@@ -127,8 +125,7 @@ def test_half_blocks_never_import_textual_image():
 ASK = """\
 import os, sys
 from tutor import graphics
-choice = graphics.activate(graphics.choose(os.environ, sys.__stdout__.isatty(),
-                                           screen=bool(os.environ.get("SCREEN"))))
+choice = graphics.activate(graphics.choose(os.environ, sys.__stdout__.isatty()))
 print("MODE=" + choice.mode + "|" + choice.reason + "|" + os.environ.get("COLORTERM", "-"))
 """
 DA1_SIXEL = "\x1b[?62;4;22c"  # a VT220 that says "4": Sixel
@@ -203,12 +200,11 @@ def test_a_terminal_without_a_size_keeps_half_blocks_and_says_why():
     assert mode == "halfblock" and "textual-image failed (ZeroDivisionError" in reason
 
 
-def test_sixel_is_confirmed_for_the_commands_and_never_asked_for_in_the_tutor():
+def test_sixel_is_confirmed_by_the_terminals_answer():
     result, _ = in_terminal({"TERM_PROGRAM": "WezTerm"}, {"\x1b[c": DA1_SIXEL})
     assert result.startswith("sixel|WezTerm draws Sixel")
-    result, before = in_terminal({"TERM_PROGRAM": "WezTerm", "SCREEN": "1"},
-                                 {"\x1b[c": DA1_SIXEL})
-    assert result.startswith("halfblock|") and "\x1b" not in before
+    result, _ = in_terminal({"TERM_PROGRAM": "WezTerm"}, {"\x1b[c": DA1_PLAIN})
+    assert result.startswith("halfblock|WezTerm draws Sixel, but") and "confirm sixel" in result
 
 
 def test_inside_tmux_nothing_is_asked():
@@ -290,16 +286,13 @@ def test_doctor_says_how_pictures_are_drawn_and_how_to_change_it():
     from tutor.cli.doctor import pictures_lines
 
     def lines(environ: dict[str, str]) -> list[str]:
-        return pictures_lines({"commands": graphics.choose(environ, True, installed=True),
-                               "tutor": graphics.choose(environ, True, screen=True,
-                                                        installed=True)})
+        return pictures_lines(graphics.choose(environ, True, installed=True))
 
     kitty = lines({"TERM": "xterm-kitty"})
     assert kitty == ["[--] pictures: Kitty graphics (xterm-kitty draws Kitty graphics) "
                      "(the terminal's answer confirms it)"]
-    wezterm = lines({"TERM_PROGRAM": "WezTerm"})
-    assert wezterm[0].startswith("[--] pictures: Sixel (WezTerm draws Sixel)")
-    assert wezterm[1] == "      in the full-screen tutor: half blocks"
+    assert lines({"TERM_PROGRAM": "WezTerm"}) == [
+        "[--] pictures: Sixel (WezTerm draws Sixel) (the terminal's answer confirms it)"]
     tmux = lines({"TERM": "xterm-kitty", "TMUX": "1"})
     assert tmux[0] == ("[--] pictures: half blocks (inside tmux, which does not pass pixel "
                        "graphics on)")

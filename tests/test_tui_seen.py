@@ -18,6 +18,7 @@ from test_tui_support import (
     text_of,
     wait_for,
 )
+from textual.widgets import Static
 
 from tutor import graphics
 from tutor.drawing import HALF
@@ -114,5 +115,33 @@ async def test_in_a_kitty_terminal_a_picture_is_pixels_placed_in_the_panel(build
             # every line of the panel that shows the picture holds its 28 columns
             assert len(placed) >= 10 and all(run.count(PLACEHOLDER) == 28 for run in placed)
             assert written.count(PLACEHOLDER) == 28 * len(placed)
+    finally:
+        graphics.reset()
+
+
+async def test_in_a_sixel_terminal_a_picture_is_an_image_widget_in_its_cells(build,
+                                                                           monkeypatch):
+    """Textual cannot draw Sixel inside text: the picture is a textual-image widget of its
+    own, as large as its half blocks, and the frame carries the Sixel image."""
+    from textual_image.widget import SixelImage
+
+    from tutor.tui.widgets.pixel_stack import PixelStack
+
+    monkeypatch.setattr(sys, "__stdout__", io.StringIO())
+    graphics.activate(graphics.Choice("sixel", "test"))
+    try:
+        app = build()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            paste(app, "import torch\nt = torch.linspace(0, 1, 784).reshape(28, 28)\nshow(t)\n")
+            await pilot.press("f6")
+            stack = app.query_one(OutputPanel).query_one(PixelStack)
+            await wait_for(pilot, lambda: bool(stack.query(SixelImage)))
+            await settle(pilot)
+            [image] = stack.query(SixelImage)
+            assert (image.size.width, image.size.height) == (28, 14)
+            assert "28] · float32" in text_of(stack.query(Static).first())
+            written, text = terminal_output(app)
+            assert '\x1bP0;0;0q"1;1;' in written and HALF not in text
     finally:
         graphics.reset()

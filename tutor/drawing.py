@@ -63,8 +63,11 @@ class PictureView:
         self.picture = picture
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = max(8, options.max_width)
-        colour = has_colour(console)
+        yield from self.parts(options.max_width, has_colour(console))
+
+    def parts(self, width: int, colour: bool) -> Iterator[RenderableType]:
+        """What is drawn, in order: text, tables and images (``graphics.Pixels``)."""
+        width = max(8, width)
         yield Text(self.picture.caption, style="dim", overflow="ellipsis", no_wrap=True)
         if self.picture.rows or self.picture.columns:
             yield from self._named(self.picture.slices[0], colour)
@@ -181,11 +184,14 @@ class FigureView:
         self.drawn = drawn
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.parts(options.max_width, has_colour(console))
+
+    def parts(self, width: int, colour: bool) -> Iterator[RenderableType]:
         if self.drawn.error:
             yield Text(f"(figure not drawn: {self.drawn.error.splitlines()[0]})", style="dim")
             return
         for shown in self.drawn.pictures:
-            yield PictureView(picture(shown))
+            yield from PictureView(picture(shown)).parts(width, colour)
         if self.drawn.caption:
             yield Text(self.drawn.caption, style="italic")
 

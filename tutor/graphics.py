@@ -1,6 +1,6 @@
 """Real pixels for pictures where the terminal can draw them, through textual-image: Kitty's
-graphics protocol (kitty, Ghostty) in the TUI and the CLI, Sixel (WezTerm, foot, Konsole,
-iTerm2) in the CLI. Everywhere else, and by default, ``tutor.drawing`` draws half blocks.
+graphics protocol (kitty, Ghostty) or Sixel (WezTerm, foot, Konsole, iTerm2), in the TUI and
+the CLI. Everywhere else, and by default, ``tutor.drawing`` draws half blocks.
 
 Deciding reads the environment only: nothing is sent to a terminal that is not known to
 draw pixels, so start-up never waits for an answer and no keystroke is swallowed. Inside tmux
@@ -21,7 +21,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from PIL.Image import Image as PILImage
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
     from tutor.core.seeing import Picture
 
@@ -51,10 +52,9 @@ class Choice:
         return self.mode != "halfblock"
 
 
-def choose(environ: Mapping[str, str], terminal: bool, *, screen: bool = False,
+def choose(environ: Mapping[str, str], terminal: bool, *,
            installed: bool | None = None) -> Choice:
-    """The mode for this environment. ``screen``: for the full-screen tutor, where Sixel
-    cannot be placed (Textual owns every cell) and Kitty's placeholders can."""
+    """The mode for this environment, the same for the TUI and the commands."""
     setting = environ.get(SETTING, "auto").strip().lower() or "auto"
     if setting in OFF:
         return Choice("halfblock", f"{SETTING}={setting}")
@@ -70,12 +70,9 @@ def choose(environ: Mapping[str, str], terminal: bool, *, screen: bool = False,
         if isinstance(guessed, str):
             return Choice("halfblock", guessed)
         choice = Choice(guessed[0], guessed[1], ask=True)
-    mode, reason = choice.mode, choice.reason
-    if screen and mode == "sixel":
-        return Choice("halfblock", f"{reason}; Sixel is drawn by the commands (`show`, "
-                                   "`check`), not in the full-screen tutor")
     if not (_installed() if installed is None else installed):
-        return Choice("halfblock", f"{reason}, but textual-image is not installed: {INSTALL}")
+        return Choice("halfblock", f"{choice.reason}, but textual-image is not installed: "
+                                   f"{INSTALL}")
     return choice
 
 
@@ -161,8 +158,34 @@ def reset() -> None:
 # --------------------------------------------------------------------------- drawing
 
 
+class Pixels:
+    """An image of the active kind, ``cells`` (width, height) large. Rich draws it through
+    textual-image; the TUI places a Sixel one as a widget of its own (``PixelStack``), as
+    Textual cannot draw Sixel inside text."""
+
+    def __init__(self, canvas: PILImage, cells: tuple[int, int], mode: Mode) -> None:
+        self.canvas, self.cells, self.mode = canvas, cells, mode
+        self._drawn: RenderableType | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._renderable()
+
+    def _renderable(self) -> RenderableType:
+        if self._drawn is None:  # kept: Kitty's image is sent once, on its first drawing
+            width, height = self.cells
+            if self.mode == "sixel":
+                from textual_image.renderable.sixel import Image as Sixel
+
+                self._drawn = Sixel(self.canvas.convert("RGBA"), width=width, height=height)
+            else:
+                from textual_image.renderable.tgp import Image as Placed
+
+                self._drawn = Placed(self.canvas, width=width, height=height)
+        return self._drawn
+
+
 def row_image(picture: Picture, first: int, count: int, cells: tuple[int, int],
-              gap: int) -> RenderableType:
+              gap: int) -> Pixels:
     """Panels ``first`` to ``first + count`` of ``picture`` side by side, each ``cells``
     (width, height) large and ``gap`` cells apart, as one image of the active kind. Every pixel
     of a panel is drawn, enlarged to blocks: a 28 x 28 image keeps its 784 pixels at any
@@ -172,7 +195,7 @@ def row_image(picture: Picture, first: int, count: int, cells: tuple[int, int],
 
 @lru_cache(maxsize=CACHED_IMAGES)  # a picture is immutable; a terminal keeps what it was sent
 def _image(picture: Picture, first: int, count: int, cells: tuple[int, int], gap: int,
-           mode: Mode) -> RenderableType:
+           mode: Mode) -> Pixels:
     from PIL import Image
     from textual_image._terminal import get_cell_size
 
@@ -184,14 +207,7 @@ def _image(picture: Picture, first: int, count: int, cells: tuple[int, int], gap
         pixels = Image.new("LA", (panel.width, panel.height))
         pixels.putdata([_pixel(picture, value) for row in panel.rows for value in row])
         canvas.paste(pixels.resize(box, Image.Resampling.NEAREST), (index * step, 0))
-    width = count * (cells[0] + gap) - gap
-    if mode == "sixel":
-        from textual_image.renderable.sixel import Image as Sixel
-
-        return Sixel(canvas.convert("RGBA"), width=width, height=cells[1])
-    from textual_image.renderable.tgp import Image as Placed
-
-    return Placed(canvas, width=width, height=cells[1])
+    return Pixels(canvas, (count * (cells[0] + gap) - gap, cells[1]), mode)
 
 
 def _pixel(picture: Picture, value: float) -> tuple[int, int]:

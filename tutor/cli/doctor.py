@@ -18,11 +18,11 @@ def doctor(args: argparse.Namespace) -> int:
     from tutor.cli.main import open_session
 
     report = open_session(args).doctor()
-    pictures = pictures_choices()
+    # how pictures would be drawn here, from the environment alone (nothing is asked)
+    pictures = graphics.choose(os.environ, sys.stdout.isatty())
     if getattr(args, "json", False):
         data = report.to_json()
-        data["pictures"] = {where: {"mode": c.mode, "reason": c.reason}
-                            for where, c in pictures.items()}
+        data["pictures"] = {"mode": pictures.mode, "reason": pictures.reason}
         print(json.dumps(data, indent=2))
     else:
         print(report_text(report))
@@ -30,20 +30,10 @@ def doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-def pictures_choices() -> dict[str, graphics.Choice]:
-    """How pictures would be drawn here, from the environment alone (nothing is asked)."""
-    terminal = sys.stdout.isatty()
-    return {"commands": graphics.choose(os.environ, terminal),
-            "tutor": graphics.choose(os.environ, terminal, screen=True)}
-
-
-def pictures_lines(pictures: dict[str, graphics.Choice]) -> list[str]:
-    commands, tutor = pictures["commands"], pictures["tutor"]
-    asked = " (the terminal's answer confirms it)" if commands.ask else ""
-    lines = [f"[--] pictures: {MODE_NAMES[commands.mode]} ({commands.reason}){asked}"]
-    if tutor.mode != commands.mode:
-        lines.append(f"      in the full-screen tutor: {MODE_NAMES[tutor.mode]}")
-    if not commands.pixels:
+def pictures_lines(choice: graphics.Choice) -> list[str]:
+    asked = " (the terminal's answer confirms it)" if choice.ask else ""
+    lines = [f"[--] pictures: {MODE_NAMES[choice.mode]} ({choice.reason}){asked}"]
+    if not choice.pixels:
         lines.append(f"      {graphics.SETTING}=kitty or sixel asks for pixels, if the "
                      "terminal draws them")
     return lines

@@ -98,13 +98,12 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def decide_pictures() -> None:
-    """Kitty's pixels where the terminal draws them (``tutor.graphics``), else half blocks.
+    """Pixels where the terminal draws them (``tutor.graphics``), else half blocks.
     Decided before Textual starts: its keyboard reader would take the terminal's answer."""
     from tutor import graphics
 
     out = sys.__stdout__
-    graphics.activate(graphics.choose(os.environ, out is not None and out.isatty(),
-                                      screen=True))
+    graphics.activate(graphics.choose(os.environ, out is not None and out.isatty()))
 
 
 def _chosen(args: argparse.Namespace) -> dict[str, object]:

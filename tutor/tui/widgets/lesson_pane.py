@@ -14,6 +14,7 @@ from textual.widgets import Markdown, Static
 
 from tutor.core.text import visible
 from tutor.tui.markdown_text import lesson_markdown
+from tutor.tui.widgets.pixel_stack import PixelStack, in_sixel
 
 if TYPE_CHECKING:
     from tutor.core.step_figures import Drawn
@@ -38,6 +39,9 @@ class LessonPane(VerticalScroll):
         figures = Static("", id="figures")
         figures.display = False  # until a step with figures is shown
         yield figures
+        pixels = PixelStack(id="figure-pixels")  # the figures, where they are Sixel images
+        pixels.display = False
+        yield pixels
         yield Static("", id="skip-note", classes="note")
         yield Static("", id="next-move", classes="note")
 
@@ -53,6 +57,8 @@ class LessonPane(VerticalScroll):
         """A placeholder line, then the step's figures once a worker has drawn them."""
         box = self.query_one("#figures", Static)
         box.display = bool(count)
+        if step_id != self._figures_of:
+            self.query_one(PixelStack).display = False
         if not count:
             self._figures_of = ""
             return
@@ -78,8 +84,16 @@ class LessonPane(VerticalScroll):
     def _drawn(self, step_id: str, drawn: list[Drawn]) -> None:
         from tutor.drawing import FigureView
 
-        if step_id == self._figures_of:
-            self.query_one("#figures", Static).update(Group(*(FigureView(d) for d in drawn)))
+        if step_id != self._figures_of:
+            return
+        views = [FigureView(d) for d in drawn]
+        if in_sixel():  # as widgets of their own
+            self.query_one("#figures", Static).display = False
+            stack = self.query_one(PixelStack)
+            stack.show(views)
+            stack.display = True
+        else:
+            self.query_one("#figures", Static).update(Group(*views))
 
     def _failed(self, step_id: str, error: str) -> None:
         if step_id == self._figures_of:
@@ -112,6 +126,7 @@ class LessonPane(VerticalScroll):
         await self.query_one("#explanation", Markdown).update(self._shown)
         self._figures_of = ""
         self.query_one("#figures", Static).display = False
+        self.query_one(PixelStack).display = False
         for note in ("#skip-note", "#next-move"):
             self.query_one(note, Static).update("")
 

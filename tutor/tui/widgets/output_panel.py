@@ -19,6 +19,7 @@ from tutor.core.seeing import Curves, Picture, picture
 from tutor.core.text import inline_spans, visible, visible_output
 from tutor.core.values import Event, Reported, Shapes
 from tutor.drawing import CurvesView, PictureView
+from tutor.tui.widgets.pixel_stack import PixelStack, in_sixel
 from tutor.tui.widgets.shapes_panel import ShapesPanel
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class OutputPanel(Vertical):
         yield Static(_idle(), id="run-status")
         with VerticalScroll(id="verdict-scroll"):
             yield Static("", id="verdict")
+        yield PixelStack(id="seen-pixels")  # pictures, where they are Sixel images
         yield Static("", id="seen")
         yield ShapesPanel(id="shapes")
         yield Log(id="log", max_lines=5000)
@@ -49,6 +51,7 @@ class OutputPanel(Vertical):
         self.query_one("#log", Log).border_title = "printed"
         self.query_one("#verdict-scroll").display = False
         self.query_one("#seen").display = False
+        self.query_one("#seen-pixels").display = False
 
     @property
     def has_verdict(self) -> bool:
@@ -59,6 +62,7 @@ class OutputPanel(Vertical):
         self._curves = Curves()
         self._pictures = []
         self.query_one("#seen").display = False
+        self.query_one("#seen-pixels").display = False
         self.query_one(ShapesPanel).clear()
         self._status(_idle())
         self._verdict(None)
@@ -102,10 +106,16 @@ class OutputPanel(Vertical):
         else:
             self._pictures = [*self._pictures, picture(event)][-PICTURES_KEPT:]
         shown: list[RenderableType] = [PictureView(p) for p in self._pictures]
+        if in_sixel():  # the pictures as widgets of their own, redone only when they change
+            if not isinstance(event, Reported):
+                stack = self.query_one(PixelStack)
+                stack.show(shown)
+                stack.display = True
+            shown = []
         if self._curves:
             shown.append(CurvesView(self._curves))
         self.query_one("#seen", Static).update(Group(*shown))
-        self.query_one("#seen").display = True
+        self.query_one("#seen").display = bool(shown)
 
     def finish(self, mode: str, verdict: Verdict, printed: bool, waited_s: float | None,
                figures: Sequence[Figure] = ()) -> None:
