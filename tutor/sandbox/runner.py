@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
+from tutor.core.run_feedback import not_started
 from tutor.core.runs import Limits, OutputCallback, RunHandle, RunRequest, RunResult, Status
 from tutor.sandbox import gpu, isolation, leftovers, reaper, sentinel
 from tutor.sandbox import wire as w
@@ -551,7 +552,7 @@ class RetriedOnce:
 
     def wait(self) -> RunResult:
         result = self.run.wait()
-        if self._again or self._cancelled or not _never_started(result):
+        if self._again or self._cancelled or not not_started(result):
             return result
         self._again = True
         self.run.close()
@@ -570,10 +571,6 @@ class RetriedOnce:
 
     def close(self) -> None:
         self.run.close()
-
-
-def _never_started(result: RunResult) -> bool:
-    return result.failed_in == "start" and result.status not in ("timeout", "cancelled")
 
 
 def _decoded(header: w.Result, blobs: list[bytes]) -> RunResult:
