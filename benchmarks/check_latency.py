@@ -153,6 +153,8 @@ def main() -> None:
     parser.add_argument("--gpu", type=int, default=20, help="CUDA checks to time, where a GPU is")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--tui", type=int, default=20, help="checks in the TUI to time")
+    parser.add_argument("--keys", type=int, default=10,
+                        help="key presses to time, idle and while code runs")
     parser.add_argument("--launches", type=int, default=5, help="launches of the tutor to time")
     args = parser.parse_args()
 
@@ -170,6 +172,8 @@ def main() -> None:
         warm = time_checks(Checker(runner, device=args.device, prefetch=True), args.warm)
         say("checks in the TUI…")
         tui_checks = tui.time_tui_checks(runner, args.tui)
+        say("keys while code runs…")
+        keys = tui.time_keys(runner, args.keys)
     say("spare interpreters…")
     spare = time_spare_checks(args.device, args.spare)
     say("launches of pytorch-tutor…")
@@ -193,6 +197,7 @@ def main() -> None:
         "ui_torch_loaded": frame_torch,
         "tui_check_p50_ms": _p50(tui_checks),
         "tui_check_p95_ms": round(percentile(tui_checks, 0.95), 1) if tui_checks else None,
+        **keys,
         **screens,
         "warm_runs": len(warm),
         "cold_runs": len(cold),

@@ -109,6 +109,91 @@ async def _tui_checks(runner: object, count: int) -> list[float]:
     return times[1:]
 
 
+# --------------------------------------------------------------------------- keys during a run
+
+BUSY = "import time\nend = time.monotonic() + 40\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def time_keys(runner: object, count: int) -> dict[str, object]:
+    """Milliseconds from a key (ctrl+f, the next pane) to the frame that shows its effect,
+    with the app idle (the baseline) and while the learner's code spins a CPU core: the UI
+    must not wait for the run."""
+    if count <= 0:
+        return {}
+    idle, busy = asyncio.run(_keys(runner, count))
+    return {"tui_key_idle_p50_ms": _median(idle), "tui_key_busy_p50_ms": _median(busy),
+            "tui_key_busy_max_ms": round(max(busy), 1) if busy else None,
+            "tui_key_busy_vs_idle": (round(statistics.median(busy) / statistics.median(idle), 2)
+                                     if idle and busy else None)}
+
+
+def _median(times: list[float]) -> float | None:
+    return round(statistics.median(times), 1) if times else None
+
+
+async def _keys(runner: object, count: int) -> tuple[list[float], list[float]]:
+    from textual import events
+    from textual.pilot import Pilot
+    from textual.screen import Screen
+
+    from tutor.bootstrap import Options, open_session
+    from tutor.tui.app import make_app
+    from tutor.tui.options import TutorOptions
+
+    home = Path(tempfile.mkdtemp(prefix="tutor-bench-"))
+    os.environ["PYTORCH_TUTOR_HOME"] = str(home)
+    options = Options(lessons=FIXTURE, device="cpu", workspace=home / "ws", warm=True)
+    app = make_app(partial(open_session, options, runner),  # type: ignore[arg-type]
+                   TutorOptions(cursor_blink=False))
+    draw = Screen._compositor_refresh
+    painted: list[float] = []
+
+    def drawn(screen: Screen) -> None:
+        draw(screen)
+        painted.append(time.perf_counter())
+
+    async def presses(pilot: Pilot) -> list[float]:
+        times = []
+        for _ in range(count):
+            before = app.step_screen.panes.pane
+            await pilot.pause(0.2)
+            started = time.perf_counter()
+            app.post_message(events.Key("ctrl+f", None))  # as the terminal's key arrives
+            deadline = time.monotonic() + TIMEOUT_S
+            while app.step_screen.panes.pane == before:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the key was not answered")
+                await pilot.pause(0.005)
+            changed = len(painted)
+            while len(painted) == changed:  # the frame that shows the new pane
+                await pilot.pause(0.005)
+            times.append((painted[changed] - started) * 1000)
+        return times
+
+    Screen._compositor_refresh = drawn  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            while app.step_screen.state.view is None:
+                await pilot.pause(0.05)
+            step = app.step_screen
+            idle = await presses(pilot)
+            step.editor.replace(BUSY, (0, 0), step.editor.document.end)
+            await pilot.press("ctrl+r")
+            while step.running is None:
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)  # the code is spinning now
+            busy = await presses(pilot)
+            if step.running is None:
+                raise RuntimeError("the run ended before the keys were timed")
+            await pilot.press("ctrl+c")
+            while step.running is not None:
+                await pilot.pause(0.05)
+    finally:
+        Screen._compositor_refresh = draw  # type: ignore[method-assign]
+        shutil.rmtree(home, ignore_errors=True)
+    return idle, busy
+
+
 # --------------------------------------------------------------------------- launches
 
 

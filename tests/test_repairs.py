@@ -263,7 +263,7 @@ def test_the_budget_stops_the_runs_still_going() -> None:
     began = time.monotonic()
     found, started, runs = run_verify([edit(1), edit(2), edit(3)], {1: [True]},
                                       [check(False)], jobs=2, budget_s=0.3, seconds=30)
-    assert found is None and time.monotonic() - began < 5
+    assert found is None and time.monotonic() - began < 15  # the runs would take 30 s each
     assert started == [1, 2]  # the third never started: the budget was spent
     assert all(run.cancelled.is_set() and run.closed for run in runs)
 

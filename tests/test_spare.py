@@ -105,6 +105,26 @@ def test_a_spare_that_died_is_dropped_and_the_run_starts_cold() -> None:
         assert dead not in spare_pids(runner)
 
 
+def test_a_spare_handed_out_while_it_still_imports_runs_the_code() -> None:
+    """The spare furthest along is handed out before it has imported torch: the run it is
+    given must run there, not end the worker (the tutor stops listening for "ready" then)."""
+    with SpareRunner() as runner:
+        runner.warm_up()
+        deadline = time.monotonic() + 10
+        while not runner._idle and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert runner._idle and not runner._idle[0].wait_ready(0), "the spare was ready"
+        importing = runner._idle[0].pid
+        handle = runner._start_one(request(), None)  # one try: no second chance to hide it
+        try:
+            assert handle.proc.pid == importing, "the run did not get the importing spare"
+            result = handle.wait()
+        finally:
+            handle.close()
+        assert result.ok, (result.status, result.exit_code, result.failed_in)
+        assert result.values["value:t"] == 3.0
+
+
 def test_a_run_with_another_thread_count_starts_cold() -> None:
     with SpareRunner() as runner:
         waiting = spare_pids(runner)

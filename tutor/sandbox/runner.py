@@ -215,10 +215,16 @@ class ProcessRun:
         worker = launched or launch(spawn, request.threads)
         self.proc, self.run_dir, self.token = worker.proc, worker.run_dir, worker.token
         self.results, self.dir_lock = worker.results, worker.dir_lock
+        # Each reader closes its own channel when it ends, never another thread: a number
+        # closed under a reader could be given to another run's new pipe (its request, say)
+        # before the reader's next read, which would then take that run's bytes.
         self.readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-            threading.Thread(target=self._read_results, daemon=True),
+            threading.Thread(target=self._owning, args=(self._read_stdout, self.proc.stdout),
+                             daemon=True),
+            threading.Thread(target=self._owning, args=(self._read_stderr, self.proc.stderr),
+                             daemon=True),
+            threading.Thread(target=self._owning, args=(self._read_results, self.results),
+                             daemon=True),
         ]
         for reader in self.readers:
             reader.start()
@@ -232,6 +238,16 @@ class ProcessRun:
             pass  # the worker died at once; wait() reports how
 
     # ------------------------------------------------------------------ readers
+    @staticmethod
+    def _owning(read: Callable[[], None], channel: BinaryIO | None) -> None:
+        """Run a reader, then close the channel it read (it is the only one to)."""
+        try:
+            read()
+        finally:
+            if channel is not None:
+                with contextlib.suppress(OSError):
+                    channel.close()
+
     def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -427,19 +443,20 @@ class ProcessRun:
         self._kill()
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr, self.results):
-            with contextlib.suppress(Exception):
-                if stream:
-                    stream.close()
+        with contextlib.suppress(Exception):
+            if self.proc.stdin:
+                self.proc.stdin.close()  # the other three are their readers' to close
         self._release()
 
     def _release(self) -> None:
         """Remove the run's folder, once: as soon as its processes are gone, so that a tutor
         killed between a run's end and its handle's close leaves nothing (its sentinel was
         killed with the run)."""
-        if not self._released:
+        with self._lock:  # close() and wait() may both get here, in two threads
+            if self._released:
+                return
             self._released = True
-            leftovers.release(self.run_dir, self.dir_lock)
+        leftovers.release(self.run_dir, self.dir_lock)  # closes the lock's fd: once only
 
     def _kill(self) -> None:
         adopts_orphans = getattr(self.spawned_by, "adopts_orphans", False)
@@ -536,8 +553,10 @@ class ProcessRun:
 
 class RetriedOnce:
     """A run whose worker ended before the code started is started again, once. No line of
-    the code ran, so nothing is repeated, and a worker's hiccup (seen once: one that could not
-    read its request) costs a second try instead of a verdict that blames someone."""
+    the code ran, so nothing is repeated, and a worker's hiccup costs a second try instead
+    of a verdict that blames someone. (Fixed at the root since: a spare handed out while
+    it still imported torch ended itself, and a reader could read a closed channel's number
+    after another run's pipe got it.)"""
 
     def __init__(self, start: Callable[[], ProcessRun]):
         self._start = start

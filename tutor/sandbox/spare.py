@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 
 from tutor.core.runs import OutputCallback, RunHandle, RunRequest
 from tutor.sandbox import gpu, leftovers, reaper
@@ -35,14 +33,25 @@ from tutor.sandbox.runner import (
 START_TIMEOUT_S = 120.0
 
 
-@dataclass(eq=False)
 class Spare:
-    """A worker started ahead, and the pipe on which it says that it has imported torch."""
+    """A worker started ahead, and the pipe on which it says that it has imported torch.
 
-    spawn: Spawner
-    launched: Launched
-    ready_fd: int
-    ready: bool = False
+    A thread of its own listens on that pipe and is the only one to close it: a number
+    closed while another thread waits on it could be given to another run's new pipe."""
+
+    def __init__(self, spawn: Spawner, launched: Launched, ready_fd: int):
+        self.spawn, self.launched = spawn, launched
+        self._ready = threading.Event()
+        threading.Thread(target=self._listen, args=(ready_fd,), daemon=True).start()
+
+    def _listen(self, ready_fd: int) -> None:
+        try:
+            if os.read(ready_fd, 1) == b"1":  # or b"": it died first
+                self._ready.set()
+        except OSError:
+            pass
+        finally:
+            os.close(ready_fd)
 
     @property
     def pid(self) -> int:
@@ -53,13 +62,9 @@ class Spare:
 
     def wait_ready(self, timeout: float) -> bool:
         """True once it has imported torch; False while it has not, or if it died first."""
-        if not self.ready:
-            readable, _, _ = select.select([self.ready_fd], [], [], timeout)
-            self.ready = bool(readable) and os.read(self.ready_fd, 1) == b"1"
-        return self.ready
+        return self._ready.wait(timeout)
 
     def hand_over(self) -> Launched:
-        os.close(self.ready_fd)
         return self.launched
 
     def discard(self) -> None:
@@ -72,7 +77,6 @@ class Spare:
             with contextlib.suppress(OSError):
                 if stream:
                     stream.close()
-        os.close(self.ready_fd)
         leftovers.release(self.launched.run_dir, self.launched.dir_lock)
 
 
