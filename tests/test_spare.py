@@ -125,6 +125,20 @@ def test_a_spare_handed_out_while_it_still_imports_runs_the_code() -> None:
         assert result.values["value:t"] == 3.0
 
 
+def test_waiting_for_a_spare_that_died_answers_at_once() -> None:
+    """A spare that dies before it is ready is not waited for until the timeout."""
+    with SpareRunner() as runner:
+        runner.warm_up()
+        deadline = time.monotonic() + 10
+        while not runner._idle and time.monotonic() < deadline:
+            time.sleep(0.001)
+        (spare,) = runner._idle
+        os.kill(spare.pid, signal.SIGKILL)
+        asked = time.monotonic()
+        assert runner.wait_ready(timeout=120) is False
+        assert time.monotonic() - asked < 60, "waited for the timeout"
+
+
 def test_a_run_with_another_thread_count_starts_cold() -> None:
     with SpareRunner() as runner:
         waiting = spare_pids(runner)

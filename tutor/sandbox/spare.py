@@ -41,17 +41,18 @@ class Spare:
 
     def __init__(self, spawn: Spawner, launched: Launched, ready_fd: int):
         self.spawn, self.launched = spawn, launched
-        self._ready = threading.Event()
+        self._ready = False
+        self._answered = threading.Event()  # it said ready, or it died first
         threading.Thread(target=self._listen, args=(ready_fd,), daemon=True).start()
 
     def _listen(self, ready_fd: int) -> None:
         try:
-            if os.read(ready_fd, 1) == b"1":  # or b"": it died first
-                self._ready.set()
+            self._ready = os.read(ready_fd, 1) == b"1"  # b"": it died first
         except OSError:
             pass
         finally:
             os.close(ready_fd)
+            self._answered.set()
 
     @property
     def pid(self) -> int:
@@ -62,7 +63,8 @@ class Spare:
 
     def wait_ready(self, timeout: float) -> bool:
         """True once it has imported torch; False while it has not, or if it died first."""
-        return self._ready.wait(timeout)
+        self._answered.wait(timeout)
+        return self._ready
 
     def hand_over(self) -> Launched:
         return self.launched
