@@ -137,11 +137,11 @@ def _p50(times: list[float]) -> float | None:
     return round(statistics.median(times), 1) if times else None
 
 
-def _ratio(baseline: list[float], measured: list[float]) -> float | None:
+def _ratio(baseline: list[float], measured: list[float], digits: int = 1) -> float | None:
     """How many times faster ``measured`` is than the baseline of the same run."""
     if not baseline or not measured:
         return None
-    return round(statistics.median(baseline) / statistics.median(measured), 1)
+    return round(statistics.median(baseline) / statistics.median(measured), digits)
 
 
 def main() -> None:
@@ -173,7 +173,7 @@ def main() -> None:
         say("checks in the TUI…")
         tui_checks = tui.time_tui_checks(runner, args.tui)
         say("keys while code runs…")
-        keys = tui.time_keys(runner, args.keys)
+        keys_idle, keys_busy = tui.time_keys(runner, args.keys)
     say("spare interpreters…")
     spare = time_spare_checks(args.device, args.spare)
     say("launches of pytorch-tutor…")
@@ -197,7 +197,10 @@ def main() -> None:
         "ui_torch_loaded": frame_torch,
         "tui_check_p50_ms": _p50(tui_checks),
         "tui_check_p95_ms": round(percentile(tui_checks, 0.95), 1) if tui_checks else None,
-        **keys,
+        "tui_key_idle_p50_ms": _p50(keys_idle),
+        "tui_key_busy_p50_ms": _p50(keys_busy),
+        "tui_key_busy_max_ms": round(max(keys_busy), 1) if keys_busy else None,
+        "tui_key_busy_vs_idle": _ratio(keys_busy, keys_idle, digits=2),  # how much slower
         **screens,
         "warm_runs": len(warm),
         "cold_runs": len(cold),

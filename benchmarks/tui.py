@@ -21,8 +21,15 @@ import sys
 import tempfile
 import termios
 import time
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from tutor.tui.app import TutorApp
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "course"
@@ -47,21 +54,34 @@ def time_tui_checks(runner: object, count: int) -> list[float]:
     return asyncio.run(_tui_checks(runner, count)) if count > 0 else []
 
 
-async def _tui_checks(runner: object, count: int) -> list[float]:
-    from textual import events
-    from textual.screen import Screen
-
+@contextlib.asynccontextmanager
+async def _tutor(runner: object) -> AsyncIterator[tuple[TutorApp, Pilot]]:
+    """The app over ``runner``, at ``SIZE``, in a throwaway home, once its step is shown."""
     from tutor.bootstrap import Options, open_session
     from tutor.tui.app import make_app
     from tutor.tui.options import TutorOptions
-    from tutor.tui.screens.passed_screen import PassedScreen
-    from tutor.tui.widgets.output_panel import OutputPanel
 
     home = Path(tempfile.mkdtemp(prefix="tutor-bench-"))
     os.environ["PYTORCH_TUTOR_HOME"] = str(home)
     options = Options(lessons=FIXTURE, device="cpu", workspace=home / "ws", warm=True)
     app = make_app(partial(open_session, options, runner),  # type: ignore[arg-type]
                    TutorOptions(cursor_blink=False))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            while app.step_screen.state.view is None:
+                await pilot.pause(0.05)
+            yield app, pilot
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def _tui_checks(runner: object, count: int) -> list[float]:
+    from textual import events
+    from textual.screen import Screen
+
+    from tutor.tui.screens.passed_screen import PassedScreen
+    from tutor.tui.widgets.output_panel import OutputPanel
+
     finish, draw = OutputPanel.finish, Screen._compositor_refresh
     verdict_in: list[bool] = []  # the verdict widget holds the verdict, not yet drawn
     painted: list[float] = []  # when the frame that shows it was drawn
@@ -80,9 +100,7 @@ async def _tui_checks(runner: object, count: int) -> list[float]:
     Screen._compositor_refresh = drawn  # type: ignore[method-assign]
     times = []
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            while app.step_screen.state.view is None:
-                await pilot.pause(0.05)
+        async with _tutor(runner) as (app, pilot):
             editor = app.step_screen.editor
             session = app.step_screen.calls.live
             step = session.step(STEP)
@@ -105,7 +123,6 @@ async def _tui_checks(runner: object, count: int) -> list[float]:
     finally:
         OutputPanel.finish = finish  # type: ignore[method-assign]
         Screen._compositor_refresh = draw  # type: ignore[method-assign]
-        shutil.rmtree(home, ignore_errors=True)
     return times[1:]
 
 
@@ -114,37 +131,17 @@ async def _tui_checks(runner: object, count: int) -> list[float]:
 BUSY = "import time\nend = time.monotonic() + 40\nwhile time.monotonic() < end:\n    pass\n"
 
 
-def time_keys(runner: object, count: int) -> dict[str, object]:
+def time_keys(runner: object, count: int) -> tuple[list[float], list[float]]:
     """Milliseconds from a key (ctrl+f, the next pane) to the frame that shows its effect,
     with the app idle (the baseline) and while the learner's code spins a CPU core: the UI
     must not wait for the run."""
-    if count <= 0:
-        return {}
-    idle, busy = asyncio.run(_keys(runner, count))
-    return {"tui_key_idle_p50_ms": _median(idle), "tui_key_busy_p50_ms": _median(busy),
-            "tui_key_busy_max_ms": round(max(busy), 1) if busy else None,
-            "tui_key_busy_vs_idle": (round(statistics.median(busy) / statistics.median(idle), 2)
-                                     if idle and busy else None)}
-
-
-def _median(times: list[float]) -> float | None:
-    return round(statistics.median(times), 1) if times else None
+    return asyncio.run(_keys(runner, count)) if count > 0 else ([], [])
 
 
 async def _keys(runner: object, count: int) -> tuple[list[float], list[float]]:
     from textual import events
-    from textual.pilot import Pilot
     from textual.screen import Screen
 
-    from tutor.bootstrap import Options, open_session
-    from tutor.tui.app import make_app
-    from tutor.tui.options import TutorOptions
-
-    home = Path(tempfile.mkdtemp(prefix="tutor-bench-"))
-    os.environ["PYTORCH_TUTOR_HOME"] = str(home)
-    options = Options(lessons=FIXTURE, device="cpu", workspace=home / "ws", warm=True)
-    app = make_app(partial(open_session, options, runner),  # type: ignore[arg-type]
-                   TutorOptions(cursor_blink=False))
     draw = Screen._compositor_refresh
     painted: list[float] = []
 
@@ -152,7 +149,7 @@ async def _keys(runner: object, count: int) -> tuple[list[float], list[float]]:
         draw(screen)
         painted.append(time.perf_counter())
 
-    async def presses(pilot: Pilot) -> list[float]:
+    async def presses(app: TutorApp, pilot: Pilot) -> list[float]:
         times = []
         for _ in range(count):
             before = app.step_screen.panes.pane
@@ -172,17 +169,15 @@ async def _keys(runner: object, count: int) -> tuple[list[float], list[float]]:
 
     Screen._compositor_refresh = drawn  # type: ignore[method-assign]
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            while app.step_screen.state.view is None:
-                await pilot.pause(0.05)
+        async with _tutor(runner) as (app, pilot):
             step = app.step_screen
-            idle = await presses(pilot)
+            idle = await presses(app, pilot)
             step.editor.replace(BUSY, (0, 0), step.editor.document.end)
             await pilot.press("ctrl+r")
             while step.running is None:
                 await pilot.pause(0.05)
             await pilot.pause(0.5)  # the code is spinning now
-            busy = await presses(pilot)
+            busy = await presses(app, pilot)
             if step.running is None:
                 raise RuntimeError("the run ended before the keys were timed")
             await pilot.press("ctrl+c")
@@ -190,7 +185,6 @@ async def _keys(runner: object, count: int) -> tuple[list[float], list[float]]:
                 await pilot.pause(0.05)
     finally:
         Screen._compositor_refresh = draw  # type: ignore[method-assign]
-        shutil.rmtree(home, ignore_errors=True)
     return idle, busy
 
 

@@ -17,7 +17,7 @@ from conftest import FIXTURE_COURSE, alive, open_session, spare_pids
 
 from tutor.core.runs import Limits, RunRequest, RunResult, ValueProbe
 from tutor.sandbox import isolation, reaper, warm
-from tutor.sandbox.spare import SpareRunner
+from tutor.sandbox.spare import Spare, SpareRunner
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +53,16 @@ def spares_of_this_process() -> set[int]:
         if b"--preload" in cmdline:
             found.add(pid)
     return found
+
+
+def started_spare(runner: SpareRunner) -> Spare:
+    """The runner's spare as soon as it is started, while it still imports torch."""
+    runner.warm_up()
+    deadline = time.monotonic() + 10
+    while not runner._idle and time.monotonic() < deadline:
+        time.sleep(0.001)
+    (spare,) = runner._idle
+    return spare
 
 
 def test_a_start_hands_out_the_waiting_spare_and_a_new_one_takes_its_place(
@@ -109,15 +119,11 @@ def test_a_spare_handed_out_while_it_still_imports_runs_the_code() -> None:
     """The spare furthest along is handed out before it has imported torch: the run it is
     given must run there, not end the worker (the tutor stops listening for "ready" then)."""
     with SpareRunner() as runner:
-        runner.warm_up()
-        deadline = time.monotonic() + 10
-        while not runner._idle and time.monotonic() < deadline:
-            time.sleep(0.001)
-        assert runner._idle and not runner._idle[0].wait_ready(0), "the spare was ready"
-        importing = runner._idle[0].pid
+        importing = started_spare(runner)
+        assert not importing.wait_ready(0), "the spare was ready"
         handle = runner._start_one(request(), None)  # one try: no second chance to hide it
         try:
-            assert handle.proc.pid == importing, "the run did not get the importing spare"
+            assert handle.proc.pid == importing.pid, "the run did not get the importing spare"
             result = handle.wait()
         finally:
             handle.close()
@@ -128,11 +134,7 @@ def test_a_spare_handed_out_while_it_still_imports_runs_the_code() -> None:
 def test_waiting_for_a_spare_that_died_answers_at_once() -> None:
     """A spare that dies before it is ready is not waited for until the timeout."""
     with SpareRunner() as runner:
-        runner.warm_up()
-        deadline = time.monotonic() + 10
-        while not runner._idle and time.monotonic() < deadline:
-            time.sleep(0.001)
-        (spare,) = runner._idle
+        spare = started_spare(runner)
         os.kill(spare.pid, signal.SIGKILL)
         asked = time.monotonic()
         assert runner.wait_ready(timeout=120) is False

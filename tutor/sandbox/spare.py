@@ -4,8 +4,9 @@ request, so a run starts in milliseconds without forking.
 For platforms where forking a process that imported torch is unsafe (macOS) or impossible;
 where fork works, ``WarmRunner`` is cheaper (one warm parent instead of an interpreter per
 run). ``start`` hands a spare to a ``ProcessRun`` and, once that run has ended, starts its
-replacement in a background thread (an import of about a second, off the learner's path); a run that finds no spare,
-or asks for another thread count than the spares were started with, starts cold.
+replacement in a background thread (an import of about a second, off the learner's path);
+a run that finds no spare, or asks for another thread count than the spares were started
+with, starts cold.
 """
 
 from __future__ import annotations
@@ -65,9 +66,6 @@ class Spare:
         """True once it has imported torch; False while it has not, or if it died first."""
         self._answered.wait(timeout)
         return self._ready
-
-    def hand_over(self) -> Launched:
-        return self.launched
 
     def discard(self) -> None:
         """End the worker (it ran nothing yet) and remove its folder."""
@@ -143,7 +141,7 @@ class SpareRunner:
     def _start_one(self, request: RunRequest, on_output: OutputCallback | None) -> ProcessRun:
         spare = self._take() if request.threads == self.threads else None
         handle = ProcessRun(self.cold.spawn if spare is None else spare.spawn, request,
-                            on_output, None if spare is None else spare.hand_over())
+                            on_output, None if spare is None else spare.launched)
         self._refill_after(handle.proc)
         return handle
 
